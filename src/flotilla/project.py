@@ -1,0 +1,83 @@
+"""Project settings from `flotilla.toml` at the repository root: the one place for shared names."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from flotilla.errors import UsageError
+from flotilla.manifest import format_validation_error
+
+
+class ProjectSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="flotilla", pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    region: str = "us-east-1"
+
+
+class LocalSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    emulator_port: int = 4566
+    registry_port: int = 5000
+    alb_port: int = 8080
+
+
+class ProjectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    project: ProjectSection = Field(default_factory=ProjectSection)
+    local: LocalSection = Field(default_factory=LocalSection)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the repository is and what it is called."""
+
+    root: Path
+    config: ProjectConfig
+
+    @property
+    def name(self) -> str:
+        return self.config.project.name
+
+    @property
+    def services_dir(self) -> Path:
+        return self.root / "services"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def terraform_dir(self) -> Path:
+        return self.root / "infra" / "terraform"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder holding flotilla.toml; FLOTILLA_ROOT wins when set."""
+    if env := os.environ.get("FLOTILLA_ROOT"):
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "flotilla.toml").is_file():
+            return folder
+    raise UsageError(
+        f"no flotilla.toml in {here} or any parent folder",
+        hint="run from the project's repository, or set FLOTILLA_ROOT",
+    )
+
+
+def load_project(root: Path | None = None) -> Project:
+    root = root or find_root()
+    path = root / "flotilla.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Project(root, ProjectConfig.model_validate(data))
+    except ValidationError as exc:
+        raise UsageError(format_validation_error(str(path), exc, data)) from None
