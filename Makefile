@@ -9,6 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLOTILLA := $(VENV)/bin/flotilla
 TF_DIR := infra/terraform
+export FLOTILLA_TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup base-image test test-fast lint tf-lint build lock plan deploy rollback \

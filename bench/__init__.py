@@ -1,0 +1,1 @@
+"""Benchmarks: targets as ratios measured side by side in one run; results in bench/results/."""
