@@ -29,7 +29,7 @@ def _root(
 
 
 def _register() -> None:
-    from flotilla.cli import build, deploy, local, runtime, services  # noqa: F401
+    from flotilla.cli import audit, build, deploy, local, runtime, services  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
