@@ -47,7 +47,5 @@ def write(name: str, markdown: str, data: dict[str, object]) -> Path:
     lines += [f"- {k}: {v}" for k, v in machine.items()]
     md = RESULTS / f"{name}.md"
     md.write_text("\n".join(lines) + "\n")
-    (RESULTS / f"{name}.json").write_text(
-        json.dumps({"machine": machine, **data}, indent=2) + "\n"
-    )
+    (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine, **data}, indent=2) + "\n")
     return md

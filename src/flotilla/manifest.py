@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -96,10 +97,10 @@ class Manifest(BaseModel):
     version: str
     health: str | None = None
     cpu: int = 256
-    memory: int = 512
+    memory: int = Field(default=512, validate_default=True)
     count: int = Field(default=1, ge=0, le=100)
     min: int = Field(default=1, ge=0, le=100)
-    max: int = Field(default=4, ge=1, le=100)
+    max: int = Field(default=4, ge=1, le=100, validate_default=True)
     env: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
     slo: Slo = Field(default_factory=Slo)
@@ -122,6 +123,43 @@ class Manifest(BaseModel):
             raise ValueError("must be a semantic version like '1.2.3'")
         return v
 
+    @field_validator("health")
+    @classmethod
+    def _health(cls, v: str | None, info: ValidationInfo) -> str | None:
+        path = info.data.get("path")
+        if v is not None and path and not (v == path or v.startswith(path + "/")):
+            raise ValueError(f"must be under path {path!r}, e.g. '{path}/healthz'")
+        return v
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, v: int) -> int:
+        if v not in FARGATE_SIZES:
+            raise ValueError(f"not a Fargate cpu size; allowed: {sorted(FARGATE_SIZES)}")
+        return v
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: int, info: ValidationInfo) -> int:
+        cpu = info.data.get("cpu")
+        if cpu in FARGATE_SIZES and v not in FARGATE_SIZES[cpu]:
+            allowed = FARGATE_SIZES[cpu]
+            raise ValueError(
+                f"memory {v} does not pair with cpu {cpu}; allowed: "
+                f"{allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
+            )
+        return v
+
+    @field_validator("max")
+    @classmethod
+    def _counts(cls, v: int, info: ValidationInfo) -> int:
+        lo, count = info.data.get("min"), info.data.get("count")
+        if lo is not None and lo > v:
+            raise ValueError(f"min {lo} must be <= max {v}")
+        if lo is not None and count is not None and not lo <= count <= v:
+            raise ValueError(f"count {count} must be between min {lo} and max {v}")
+        return v
+
     @field_validator("env")
     @classmethod
     def _env(cls, v: dict[str, str]) -> dict[str, str]:
@@ -129,7 +167,7 @@ class Manifest(BaseModel):
 
     @field_validator("secrets")
     @classmethod
-    def _secrets(cls, v: dict[str, str]) -> dict[str, str]:
+    def _secrets(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         _check_env_names(v, "secret")
         for key, ref in v.items():
             if not SECRET_REF.match(ref):
@@ -137,18 +175,15 @@ class Manifest(BaseModel):
                     f"secret {key} = {ref!r} must be an SSM parameter (name '/x/y' or ARN) "
                     "or a Secrets Manager ARN; secret values never go in the manifest"
                 )
+        clash = set(v) & set(info.data.get("env") or {})
+        if clash:
+            raise ValueError(f"{sorted(clash)} set in both [env] and [secrets]")
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> Manifest:
+    def _default_health(self) -> Manifest:
         if self.health is None:
             object.__setattr__(self, "health", f"{self.path}/healthz")
-        elif not (self.health == self.path or self.health.startswith(self.path + "/")):
-            raise ValueError(f"health {self.health!r} must be under path {self.path!r}")
-        check_sizing(self.cpu, self.memory, self.count, self.min, self.max)
-        clash = set(self.env) & set(self.secrets)
-        if clash:
-            raise ValueError(f"{sorted(clash)} set in both [env] and [secrets]")
         return self
 
     @property
@@ -167,26 +202,11 @@ class Manifest(BaseModel):
         return Manifest.model_validate(data)
 
 
-def check_sizing(cpu: int, memory: int, count: int, lo: int, hi: int) -> None:
-    if cpu not in FARGATE_SIZES:
-        raise ValueError(f"cpu {cpu} is not a Fargate size; allowed: {sorted(FARGATE_SIZES)}")
-    if memory not in FARGATE_SIZES[cpu]:
-        allowed = FARGATE_SIZES[cpu]
-        raise ValueError(
-            f"memory {memory} does not pair with cpu {cpu}; allowed: "
-            f"{allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
-        )
-    if not lo <= hi:
-        raise ValueError(f"min {lo} must be <= max {hi}")
-    if not lo <= count <= hi:
-        raise ValueError(f"count {count} must be between min {lo} and max {hi}")
-
-
 def format_validation_error(source: str, error: ValidationError, data: Any) -> str:
     """One line per problem: file, key, bad value and what is allowed."""
     lines = []
     for err in error.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             lines.append(f"{source}: unknown key `{loc}` (remove it or check its spelling)")
@@ -196,7 +216,7 @@ def format_validation_error(source: str, error: ValidationError, data: Any) -> s
             continue
         value = err.get("input")
         shown = "" if isinstance(value, dict) else f" = {value!r}"
-        lines.append(f"{source}: key `{loc}`{shown}: {msg}")
+        lines.append(f"{source}: key `{loc}`{shown}: {msg}" if loc else f"{source}: {msg}")
     return "\n".join(lines)
 
 

@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         err_console.print(
-            f"[bold red]error:[/] {type(exc).__name__}: {exc}\n  (run with --debug for a traceback)",
+            f"[bold red]error:[/] {type(exc).__name__}: {exc}\n"
+            "  (run with --debug for a traceback)",
             highlight=False,
             soft_wrap=True,
         )

@@ -26,7 +26,12 @@ def services_cmd(
     for svc in discover(project.services_dir):
         m = svc.manifest.for_env(env)
         table.add_row(
-            m.name, m.framework, m.path, str(m.port), m.version,
-            f"{m.cpu}/{m.memory}", f"{m.count} ({m.min}..{m.max})",
+            m.name,
+            m.framework,
+            m.path,
+            str(m.port),
+            m.version,
+            f"{m.cpu}/{m.memory}",
+            f"{m.count} ({m.min}..{m.max})",
         )
     Console().print(table)

@@ -40,6 +40,8 @@ class ServiceStatus:
 
 
 class StatusSource(Protocol):
-    def service_status(self, cluster: str, service: str, target_group_arn: str | None) -> ServiceStatus:
+    def service_status(
+        self, cluster: str, service: str, target_group_arn: str | None
+    ) -> ServiceStatus:
         """The current state of one ECS service in `cluster`."""
         ...

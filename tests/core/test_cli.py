@@ -1,0 +1,70 @@
+"""The CLI as a user runs it: bad input is one line on stderr and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FLOTILLA = [sys.executable, "-m", "flotilla.cli"]
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "FLOTILLA_ROOT"}
+    return subprocess.run([*FLOTILLA, *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def project(tmp_path: Path, manifest: str) -> Path:
+    (tmp_path / "flotilla.toml").write_text('[project]\nname = "demo"\n')
+    d = tmp_path / "services" / "orders"
+    d.mkdir(parents=True)
+    (d / "service.toml").write_text(manifest)
+    return tmp_path
+
+
+def test_bad_manifest_is_one_clear_error(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        'name = "orders"\nframework = "fastapi"\nentry = "m:plugin"\n'
+        'path = "/orders"\nversion = "1.0.0"\ncpu = 333\n',
+    )
+    result = run(["services"], root)
+    assert result.returncode == 2
+    assert "services/orders/service.toml: key `cpu` = 333" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_lists_services(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        'name = "orders"\nframework = "fastapi"\nentry = "m:plugin"\n'
+        'path = "/orders"\nversion = "1.0.0"\n',
+    )
+    result = run(["services", "--env", "staging"], root)
+    assert result.returncode == 0, result.stderr
+    assert "orders" in result.stdout and "/orders" in result.stdout
+
+
+def test_unknown_env_and_missing_project(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = project(
+        tmp_path,
+        'name = "orders"\nframework = "fastapi"\nentry = "m:plugin"\n'
+        'path = "/orders"\nversion = "1.0.0"\n',
+    )
+    result = run(["services", "--env", "qa"], root)
+    assert result.returncode == 2 and "unknown environment 'qa'" in result.stderr
+    empty = tmp_path_factory.mktemp("no-project")
+    result = run(["services"], empty)
+    assert result.returncode == 2 and "no flotilla.toml" in result.stderr
+
+
+def test_bad_project_file(tmp_path: Path) -> None:
+    (tmp_path / "flotilla.toml").write_text('[project]\nname = "Bad Name"\n')
+    result = run(["services"], tmp_path)
+    assert result.returncode == 2
+    assert "flotilla.toml: key `project.name` = 'Bad Name'" in result.stderr
