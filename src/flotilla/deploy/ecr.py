@@ -1,0 +1,213 @@
+"""Auto ECR: a repository per service, a lifecycle policy, login, and push-what-is-missing.
+
+Tags are IMMUTABLE, so "the image an environment runs" cannot be a moving `deployed-<env>`
+tag. Each release instead adds its own immutable tag `deployed-<env>-<n>` (n = the ledger's
+release number) and the lifecycle policy's first rule claims every `deployed-` image, so the
+later count and age rules can never expire it. When the ledger forgets an old release it
+removes that tag, and the image falls back under the count rule (see docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from flotilla.deploy import aws
+from flotilla.deploy.registry_api import RegistryApi
+from flotilla.errors import FlotillaError, UsageError
+
+KEEP_IMAGES = 30  # per repository, besides the ones a release still points to
+UNTAGGED_DAYS = 7
+DEPLOYED_PREFIX = "deployed-"
+MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+)
+
+
+def repository_name(project: str, service: str) -> str:
+    return f"{project}/{service}"
+
+
+def deployed_tag(env: str, release: int) -> str:
+    return f"{DEPLOYED_PREFIX}{env}-{release}"
+
+
+def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
+    # An image matched by a rule's tag selection cannot be expired by a lower-priority rule:
+    # rule 1 claims every release-tagged image and only "expires" beyond 10,000 of them.
+    rules = [
+        {
+            "rulePriority": 1,
+            "description": "never expire an image a release points to (deployed-<env>-<n>)",
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPrefixList": [DEPLOYED_PREFIX],
+                "countType": "imageCountMoreThan",
+                "countNumber": 10000,
+            },
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 2,
+            "description": f"expire untagged images after {UNTAGGED_DAYS} days",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": UNTAGGED_DAYS,
+            },
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 3,
+            "description": f"keep the last {keep} images",
+            "selection": {
+                "tagStatus": "any",
+                "countType": "imageCountMoreThan",
+                "countNumber": keep,
+            },
+            "action": {"type": "expire"},
+        },
+    ]
+    return json.dumps({"rules": rules}, indent=2, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Login:
+    """Where to push and with what: ECR's proxy endpoint, or FLOTILLA_REGISTRY's host."""
+
+    host: str
+    user: str
+    password: str
+    overridden: bool  # pushes go to a separate real registry; ECR is told about them
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"username": self.user, "password": self.password}
+
+
+@dataclass
+class PushResult:
+    service: str
+    repository: str
+    digest: str
+    image: str  # what tasks run: <host>/<repository>@<digest>
+    pushed: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)  # tags the repository already had
+    clashes: list[str] = field(default_factory=list)  # tag exists for another digest
+
+
+class Ecr:
+    """ECR for one project, through the one boto3 client factory."""
+
+    def __init__(self, project: str, keep: int = KEEP_IMAGES) -> None:
+        self.project = project
+        self.keep = keep
+        self.client: Any = aws.client("ecr")
+
+    # --- repositories -------------------------------------------------------------------
+    def ensure_repository(self, service: str) -> dict[str, Any]:
+        """Create (or converge) `<project>/<service>`: immutable, scanned, encrypted."""
+        name = repository_name(self.project, service)
+        try:
+            repo: dict[str, Any] = self.client.create_repository(
+                repositoryName=name,
+                imageTagMutability="IMMUTABLE",
+                imageScanningConfiguration={"scanOnPush": True},
+                encryptionConfiguration={"encryptionType": "AES256"},
+                tags=[{"Key": "flotilla:project", "Value": self.project}],
+            )["repository"]
+        except self.client.exceptions.RepositoryAlreadyExistsException:
+            repo = self.client.describe_repositories(repositoryNames=[name])["repositories"][0]
+            if repo.get("imageTagMutability") != "IMMUTABLE":
+                self.client.put_image_tag_mutability(
+                    repositoryName=name, imageTagMutability="IMMUTABLE"
+                )
+            if not repo.get("imageScanningConfiguration", {}).get("scanOnPush"):
+                self.client.put_image_scanning_configuration(
+                    repositoryName=name, imageScanningConfiguration={"scanOnPush": True}
+                )
+        policy = lifecycle_policy(self.keep)
+        try:
+            current = self.client.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+        except self.client.exceptions.LifecyclePolicyNotFoundException:
+            current = None
+        if current is None or json.loads(current) != json.loads(policy):
+            self.client.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=policy)
+        return repo
+
+    def repository_uri(self, service: str) -> str | None:
+        name = repository_name(self.project, service)
+        try:
+            repos = self.client.describe_repositories(repositoryNames=[name])["repositories"]
+        except self.client.exceptions.RepositoryNotFoundException:
+            return None
+        return str(repos[0]["repositoryUri"])
+
+    def tags(self, service: str) -> dict[str, str]:
+        """Every tag in the service's repository -> its digest ({} when there is no repo)."""
+        name = repository_name(self.project, service)
+        found: dict[str, str] = {}
+        try:
+            for page in self.client.get_paginator("describe_images").paginate(repositoryName=name):
+                for img in page["imageDetails"]:
+                    for tag in img.get("imageTags", []):
+                        found[tag] = img["imageDigest"]
+        except self.client.exceptions.RepositoryNotFoundException:
+            return {}
+        return found
+
+    def digest_of(self, service: str, tag: str) -> str:
+        """The digest `tag` names; an unknown tag is a usage error listing what exists."""
+        tags = self.tags(service)
+        if tag not in tags:
+            known = sorted(t for t in tags if not t.startswith(DEPLOYED_PREFIX))
+            shown = ", ".join(known[-8:]) or "none"
+            raise UsageError(
+                f"tag {tag!r} does not exist in repository "
+                f"{repository_name(self.project, service)}; known tags: {shown}"
+            )
+        return tags[tag]
+
+    # --- login and push -------------------------------------------------------------------
+    def login(self) -> Login:
+        data = self.client.get_authorization_token()["authorizationData"][0]
+        user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+        override = os.environ.get("FLOTILLA_REGISTRY", "").strip()
+        if override:
+            return Login(override, user, password, overridden=True)
+        host = urlparse(data["proxyEndpoint"]).netloc or data["proxyEndpoint"]
+        return Login(host, user, password, overridden=False)
+
+    def image_ref(self, login: Login, service: str, digest: str) -> str:
+        return f"{login.host}/{repository_name(self.project, service)}@{digest}"
+
+    def add_tag(self, login: Login, service: str, digest: str, tag: str) -> None:
+        """Give an existing image one more (immutable) tag, without pulling or pushing layers."""
+        name = repository_name(self.project, service)
+        images = self.client.batch_get_image(
+            repositoryName=name,
+            imageIds=[{"imageDigest": digest}],
+            acceptedMediaTypes=list(MANIFEST_TYPES),
+        )["images"]
+        if not images:
+            raise FlotillaError(f"image {name}@{digest} is not in ECR")
+        manifest = images[0]["imageManifest"]
+        if login.overridden:
+            RegistryApi(login).put_manifest(name, tag, manifest)
+        try:
+            self.client.put_image(
+                repositoryName=name, imageManifest=manifest, imageTag=tag, imageDigest=digest
+            )
+        except self.client.exceptions.ImageAlreadyExistsException:
+            pass
+
+    def remove_tag(self, service: str, tag: str) -> None:
+        """Drop one tag; an image with other tags stays (ECR deletes only the tag)."""
+        name = repository_name(self.project, service)
+        self.client.batch_delete_image(repositoryName=name, imageIds=[{"imageTag": tag}])
