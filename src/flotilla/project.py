@@ -6,6 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,10 +27,29 @@ class LocalSection(BaseModel):
     alb_port: int = 8080
 
 
+class AuditSection(BaseModel):
+    """`flotilla audit`: licence allow-list, staleness threshold, vulnerability policy."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow: list[str] = Field(
+        default_factory=lambda: [
+            "MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0",
+            "Python-2.0", "MPL-2.0", "0BSD", "Unlicense",
+        ]
+    )
+    ignore_packages: list[str] = Field(default_factory=list)
+    unknown_licence: Literal["warn", "fail"] = "warn"
+    stale_after_days: int = Field(default=730, ge=1)
+    fail_on_vulns: bool = True
+    require_vuln_db: bool = False
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     project: ProjectSection = Field(default_factory=ProjectSection)
     local: LocalSection = Field(default_factory=LocalSection)
+    audit: AuditSection = Field(default_factory=AuditSection)
 
 
 @dataclass(frozen=True)
