@@ -1,0 +1,30 @@
+"""The docker SDK client, or one clear error when the engine is not answering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flotilla.errors import FlotillaError
+
+HINT = "start it with `make setup` / `bash scripts/dockerd.sh`"
+
+
+def docker_client(timeout: int = 600) -> Any:
+    """A connected `docker.DockerClient` (from the environment: DOCKER_HOST etc.)."""
+    import importlib
+
+    # (imported by name: the repo's docker/ folder would shadow the package for mypy)
+    docker: Any = importlib.import_module("docker")
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except DockerException as exc:
+        raise FlotillaError(f"Docker daemon is not reachable ({_short(exc)}): {HINT}") from None
+    return client
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
