@@ -1,0 +1,123 @@
+"""Wait for changed services to reach a steady state, over any `StatusSource`.
+
+Success needs every service steady (rollout COMPLETED, running == desired) on the task
+definition it had right after apply. A rollback by the circuit breaker (or any move away
+from that revision) is a failure, never a success.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from flotilla.deploy.status import ServiceStatus, StatusSource
+from flotilla.errors import FlotillaError
+
+if TYPE_CHECKING:
+    from flotilla.project import Project
+
+DEFAULT_TIMEOUT = 15 * 60
+
+
+class RolloutFailed(FlotillaError):
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # the flotilla service
+    ecs_service: str
+    target_group_arn: str | None = None
+
+
+def status_source_for(env: str, project: Project | None = None) -> StatusSource:
+    """The one place that picks ECS or the local runtime by environment."""
+    if env == "local":
+        try:
+            from flotilla.local import status as local_status
+        except ImportError:  # the local runtime reports through the emulator's ECS then
+            pass
+        else:
+            return local_status.source(project)  # type: ignore[no-any-return]
+    from flotilla.deploy.ecs_status import EcsStatusSource
+
+    return EcsStatusSource()
+
+
+def explain(st: ServiceStatus) -> str:
+    lines = [f"{st.name}: rollout {st.rollout_state}, {st.running}/{st.desired} running"]
+    if st.rolled_back:
+        lines.append("  the deployment circuit breaker rolled back to the previous revision")
+    if st.rollout_reason:
+        lines.append(f"  reason: {st.rollout_reason}")
+    lines += [f"  stopped task: {r}" for r in st.stopped_reasons]
+    lines += [
+        f"  target {t.target} {t.state}: {t.reason}"
+        for t in st.targets
+        if t.state != "healthy" and t.reason
+    ]
+    return "\n".join(lines)
+
+
+def _table(statuses: dict[str, ServiceStatus | None], done: set[str], left: float) -> Table:
+    table = Table("service", "running/desired", "pending", "rollout", "note",
+                  title=f"rolling out ({left:.0f}s left)", title_justify="left")
+    for name, st in statuses.items():
+        if st is None:
+            table.add_row(name, "…", "", "", "")
+            continue
+        note = "[green]steady[/]" if name in done else (st.rollout_reason or "")[:60]
+        table.add_row(name, f"{st.running}/{st.desired}", str(st.pending), st.rollout_state, note)
+    return table
+
+
+def wait(
+    source: StatusSource,
+    cluster: str,
+    targets: list[Target],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    poll: float = 5.0,
+    console: Console | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, ServiceStatus]:
+    """Poll until every target is steady; raise RolloutFailed with reasons otherwise."""
+    console = console or Console(stderr=True)
+    statuses: dict[str, ServiceStatus | None] = {t.name: None for t in targets}
+    baseline: dict[str, str] = {}
+    done: set[str] = set()
+    deadline = clock() + timeout
+    with Live(_table(statuses, done, timeout), console=console, transient=False) as live:
+        while True:
+            for t in targets:
+                if t.name in done:
+                    continue
+                st = source.service_status(cluster, t.ecs_service, t.target_group_arn)
+                statuses[t.name] = st
+                first = baseline.setdefault(t.name, st.task_definition)
+                moved = bool(first) and st.task_definition != first
+                if st.rolled_back or st.rollout_state == "FAILED" or moved:
+                    live.update(_table(statuses, done, deadline - clock()))
+                    verdict = "rolled back" if (st.rolled_back or moved) else "failed"
+                    raise RolloutFailed(f"rollout of {t.name} {verdict}\n{explain(st)}")
+                if st.steady:
+                    done.add(t.name)
+            left = deadline - clock()
+            live.update(_table(statuses, done, left))
+            if len(done) == len(targets):
+                return {n: s for n, s in statuses.items() if s is not None}
+            if left <= 0:
+                stuck = [s for n, s in statuses.items() if n not in done and s is not None]
+                raise RolloutFailed(
+                    f"rollout did not reach a steady state within {timeout:.0f}s\n"
+                    + "\n".join(explain(s) for s in stuck),
+                    hint="raise --timeout, or check the reasons above",
+                )
+            sleep(min(poll, max(left, 0.0)))

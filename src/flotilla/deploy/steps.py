@@ -1,0 +1,181 @@
+"""The pipeline's steps. Planners decide (build, push, plan, review); executors act (apply,
+roll out, smoke, record). Commands in `pipeline.py` compose them in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from flotilla.deploy import render, rollout, smoke
+from flotilla.deploy.ecr import Ecr, PushResult, deployed_tag
+from flotilla.deploy.ledger import Ledger, Release, now
+from flotilla.deploy.review import Review, analyse
+from flotilla.deploy.validate import Context
+from flotilla.errors import FlotillaError
+
+
+@dataclass
+class Built:
+    manifest: dict[str, Any]  # build/manifest.json
+    pushes: dict[str, PushResult]
+
+    @property
+    def images(self) -> dict[str, str]:
+        return {name: p.image for name, p in self.pushes.items()}
+
+
+@dataclass
+class Planned:
+    tf: Any  # flotilla.deploy.terraform.Terraform
+    plan_file: Path
+    review: Review
+    plan_md: Path
+
+
+def build_and_push(ctx: Context, console: Console, base_image: str | None = None) -> Built:
+    """Build what changed, then push each service's missing tags to its ECR repository."""
+    from flotilla.deploy.build import run_build
+
+    manifest = run_build(ctx.project, ctx.services, base_image=base_image)
+    ecr = Ecr(ctx.project.name)
+    login = ecr.login()
+    pushes: dict[str, PushResult] = {}
+    table = Table("service", "content tag", "digest", "pushed", "already there", title="images")
+    for svc in ctx.services:
+        entry = manifest["services"][svc.name]
+        tags = [entry["content_tag"], *(t for t in entry["tags"] if t != entry["content_tag"])]
+        with console.status(f"pushing {svc.name}"):
+            ecr.ensure_repository(svc.name)
+            res = ecr_push(ecr, ctx.docker, login, svc.name, entry["image"], tags)
+        pushes[svc.name] = res
+        for tag in res.clashes:
+            console.print(
+                f"[yellow]warning:[/] {res.repository}:{tag} already names another image "
+                "(tags are immutable); bump `version` in the manifest"
+            )
+        table.add_row(
+            svc.name, tags[0], res.digest[7:19], ", ".join(res.pushed) or "—",
+            ", ".join(res.present) or "—",
+        )
+    console.print(table)
+    pushed = sum(1 for p in pushes.values() if tags_pushed_image(p))
+    console.print(f"pushed {pushed} image(s)")
+    return Built(manifest, pushes)
+
+
+def tags_pushed_image(p: PushResult) -> bool:
+    """True when the content tag (and so the image's layers) went to the registry."""
+    return bool(p.pushed) and p.pushed[0].startswith("c-")
+
+
+def ecr_push(ecr: Ecr, docker: Any, login: Any, service: str, image: str, tags: list[str]) -> Any:
+    from flotilla.deploy.push import push_tags
+
+    return push_tags(ecr, docker, login, service, image, tags)
+
+
+def plan(ctx: Context, images: dict[str, str], console: Console) -> Planned:
+    """Service map -> terraform init/plan -out/show -json -> plan.md + plan.json."""
+    from flotilla.deploy.servicemap import write_service_map
+    from flotilla.deploy.terraform import Terraform
+
+    smap = write_service_map(ctx.project, ctx.env, ctx.services, images)
+    tf = Terraform(ctx.project, ctx.env)
+    ctx.env_dir.mkdir(parents=True, exist_ok=True)
+    plan_file = ctx.env_dir / "plan.tfplan"
+    tfvars = ctx.project.terraform_dir / "environments" / f"{ctx.env}.tfvars"
+    with console.status("terraform init"):
+        tf.init()
+    with console.status("terraform plan"):
+        tf.plan([tfvars, smap], plan_file)
+        plan_json = tf.show_json(plan_file)
+    review = analyse(plan_json, ctx.env)
+    md = render.write(review, plan_json, ctx.env_dir)
+    c = review.counts
+    console.print(
+        f"plan: [green]{c['add']} to add[/], [yellow]{c['change']} to change[/], "
+        f"[red]{c['destroy']} to destroy[/], [magenta]{c['replace']} to replace[/]"
+        if review.has_changes
+        else "plan: [green]no changes[/]"
+    )
+    if review.changed_services:
+        console.print(f"services changing: {', '.join(review.changed_services)}")
+    console.print(f"review: {md}")
+    return Planned(tf, plan_file, review, md)
+
+
+def apply(planned: Planned, console: Console) -> dict[str, Any]:
+    """Apply exactly the saved plan file; returns Terraform's outputs."""
+    with console.status("terraform apply (saved plan)"):
+        planned.tf.apply(planned.plan_file)
+    return dict(planned.tf.output())
+
+
+def roll_out(
+    ctx: Context, outputs: dict[str, Any], names: list[str], timeout: float, console: Console
+) -> None:
+    services = outputs.get("services") or {}
+    targets = [
+        rollout.Target(n, services[n]["service_name"], services[n].get("target_group_arn"))
+        for n in names
+        if n in services
+    ]
+    if not targets:
+        return
+    source = rollout.status_source_for(ctx.env, ctx.project)
+    rollout.wait(source, outputs["cluster_name"], targets, timeout=timeout, console=console)
+    console.print(f"[green]steady:[/] {', '.join(t.name for t in targets)}")
+
+
+def smoke_test(ctx: Context, outputs: dict[str, Any], url: str | None, console: Console) -> None:
+    base = smoke.base_url(str(outputs.get("alb_url") or outputs.get("alb_dns_name", "")), url)
+    health = {s.name: s.manifest.health_path for s in ctx.services}
+    with console.status(f"smoke test through {base}"):
+        results = smoke.check(base, health)
+    table = Table("service", "GET", "status", title="smoke")
+    for r in results:
+        table.add_row(r.service, r.url, str(r.status or r.error))
+    console.print(table)
+    smoke.require(results)
+
+
+def record(
+    ctx: Context, releases: dict[str, Release], console: Console
+) -> list[Release]:
+    """Ledger entry + `deployed-<env>-<n>` tag for each release; old tags are released."""
+    ledger = Ledger(ctx.project.name, ctx.env)
+    ecr = Ecr(ctx.project.name)
+    login = ecr.login()
+    done = []
+    for name, rel in releases.items():
+        current = ledger.current(name)
+        if current is not None and current.digest == rel.digest and rel.kind == "deploy":
+            continue
+        saved, dropped = ledger.record(rel)
+        ecr.add_tag(login, name, saved.digest, deployed_tag(ctx.env, saved.number))
+        for old in dropped:
+            ecr.remove_tag(name, deployed_tag(ctx.env, old.number))
+        done.append(saved)
+    if done:
+        table = Table("service", "release", "tag", "digest", "kind", title="recorded")
+        for r in done:
+            table.add_row(r.service, str(r.number), r.tag, r.digest[7:19], r.kind)
+        console.print(table)
+    return done
+
+
+def release_for(ctx: Context, name: str, tag: str, digest: str, image: str, kind: str,
+                git_sha: str) -> Release:
+    m = ctx.service(name).manifest
+    deployer = ctx.identity.get("arn", "unknown")
+    return Release(0, name, tag, digest, image, m.version, git_sha, now(), deployer, kind)
+
+
+def require_outputs(outputs: dict[str, Any]) -> None:
+    for key in ("cluster_name", "services"):
+        if key not in outputs:
+            raise FlotillaError(f"terraform output {key!r} is missing; cannot roll out")

@@ -1,0 +1,137 @@
+"""Everything a deploy needs, checked before anything is built, pushed or applied.
+
+Each check raises one UsageError (exit 2) naming what is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flotilla.discovery import Service, discover, select
+from flotilla.errors import FlotillaError, UsageError
+from flotilla.project import Project
+
+TF_REGISTRY = "https://registry.terraform.io/.well-known/terraform.json"
+
+
+@dataclass
+class Context:
+    """What validation resolved; every later step reads it instead of asking again."""
+
+    project: Project
+    env: str
+    services: list[Service]  # every service, the environment's overrides applied
+    selected: list[str]  # the services a command acts on (all by default)
+    identity: dict[str, str] = field(default_factory=dict)
+    docker: Any = None
+
+    @property
+    def env_dir(self) -> Path:
+        return self.project.build_dir / self.env
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+
+def environments(project: Project) -> list[str]:
+    folder = project.terraform_dir / "environments"
+    return sorted(p.stem for p in folder.glob("*.tfvars"))
+
+
+def check_env(project: Project, env: str) -> None:
+    known = environments(project)
+    if env not in known:
+        where = project.terraform_dir / "environments"
+        raise UsageError(
+            f"unknown environment {env!r}: no {where / (env + '.tfvars')}; "
+            f"allowed: {', '.join(known) or '(none defined)'}"
+        )
+
+
+def check_services(project: Project, env: str, names: list[str] | None) -> list[Service]:
+    services = discover(project.services_dir)
+    if not services:
+        raise UsageError(f"no services found in {project.services_dir} (services/*/service.toml)")
+    select(services, names)  # unknown names are an error listing the known ones
+    return [Service(s.manifest.for_env(env), s.root, s.source) for s in services]
+
+
+def check_terraform() -> None:
+    if shutil.which("terraform") is None:
+        raise UsageError("terraform is not on PATH", hint="install Terraform >= 1.6")
+    plugin_dir = os.environ.get("FLOTILLA_TF_PLUGIN_DIR", "").strip()
+    if plugin_dir:
+        provider = Path(plugin_dir) / "registry.terraform.io" / "hashicorp" / "aws"
+        if not provider.is_dir() or not any(provider.iterdir()):
+            raise UsageError(
+                f"FLOTILLA_TF_PLUGIN_DIR={plugin_dir} holds no hashicorp/aws provider "
+                f"(expected {provider}/<version>/<os_arch>/)",
+                hint="unset it to use the Terraform registry, or fill the plugin directory",
+            )
+        return
+    try:
+        urllib.request.urlopen(TF_REGISTRY, timeout=5).close()
+    except (urllib.error.URLError, OSError) as exc:
+        raise UsageError(
+            f"the Terraform registry is unreachable ({exc}) and FLOTILLA_TF_PLUGIN_DIR is unset",
+            hint="set FLOTILLA_TF_PLUGIN_DIR to a directory holding the hashicorp/aws provider",
+        ) from None
+
+
+def docker_client() -> Any:
+    """A docker SDK client that answers ping, or a usage error."""
+    try:
+        from flotilla.deploy.build import docker_client as build_client
+    except ImportError:
+        build_client = None
+    try:
+        if build_client is not None:
+            client = build_client()
+        else:
+            import docker
+
+            client = docker.from_env(timeout=120)
+        client.ping()
+    except FlotillaError as exc:
+        raise UsageError(str(exc.message), hint=exc.hint) from None
+    except Exception as exc:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise UsageError(
+            f"the Docker daemon is not reachable at {host}: {exc}",
+            hint="start it (`bash scripts/dockerd.sh`) or fix DOCKER_HOST",
+        ) from None
+    return client
+
+
+def validate(
+    project: Project,
+    env: str,
+    *,
+    services: list[str] | None = None,
+    need_docker: bool = True,
+    timeout: float | None = None,
+) -> Context:
+    """Run every check, cheapest first; the first failure is the one error reported."""
+    from flotilla.deploy import aws
+
+    if timeout is not None and timeout <= 0:
+        raise UsageError(f"--timeout {timeout:g}: must be a positive number of seconds")
+    check_env(project, env)
+    resolved = check_services(project, env, services)
+    identity = aws.caller_identity(project.config.project.region)
+    check_terraform()
+    client = docker_client() if need_docker else None
+    return Context(
+        project,
+        env,
+        resolved,
+        list(services or [s.name for s in resolved]),
+        identity,
+        client,
+    )
