@@ -20,7 +20,9 @@ def test_repository_is_immutable_scanned_encrypted_with_lifecycle(ecr_env: dict[
     ecr = Ecr(project, keep=12)
     ecr.ensure_repository("orders")
     ecr.ensure_repository("orders")  # idempotent
-    repo = ecr.client.describe_repositories(repositoryNames=[f"{project}/orders"])["repositories"][0]
+    repo = ecr.client.describe_repositories(repositoryNames=[f"{project}/orders"])["repositories"][
+        0
+    ]
     assert repo["imageTagMutability"] == "IMMUTABLE"
     assert repo["imageScanningConfiguration"]["scanOnPush"] is True
     assert repo["encryptionConfiguration"]["encryptionType"] in ("AES256", "KMS")
@@ -32,9 +34,14 @@ def test_repository_is_immutable_scanned_encrypted_with_lifecycle(ecr_env: dict[
     assert rules[0]["selection"]["tagPrefixList"] == ["deployed-"]
     untagged = next(r for r in rules if r["selection"]["tagStatus"] == "untagged")
     assert (untagged["selection"]["countType"], untagged["selection"]["countNumber"]) == (
-        "sinceImagePushed", 7)
+        "sinceImagePushed",
+        7,
+    )
     assert rules[-1]["selection"] == {
-        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 12}
+        "tagStatus": "any",
+        "countType": "imageCountMoreThan",
+        "countNumber": 12,
+    }
 
 
 def test_push_only_missing_tags_and_register_digest_in_ecr(

@@ -17,8 +17,17 @@ from tests.fixtures.deploy import unique_project
 
 
 def rel(service: str, digest: str, tag: str = "c-1") -> Release:
-    return Release(0, service, tag, digest, f"r/x@{digest}", "1.0.0", "abc1234", now(),
-                   "arn:aws:iam::123456789012:user/ci")
+    return Release(
+        0,
+        service,
+        tag,
+        digest,
+        f"r/x@{digest}",
+        "1.0.0",
+        "abc1234",
+        now(),
+        "arn:aws:iam::123456789012:user/ci",
+    )
 
 
 def test_ledger_numbers_releases_newest_first_in_ssm(aws_env: dict[str, str]) -> None:
@@ -47,15 +56,30 @@ def test_ledger_trims_to_fit_a_standard_parameter(aws_env: dict[str, str]) -> No
     history = ledger.history("orders")
     assert history[0].number == 40 and len(history) + len(dropped_all) == 40
     assert [d.number for d in dropped_all] == list(range(1, len(dropped_all) + 1))
-    assert len(boto3.client("ssm").get_parameter(Name=ledger.parameter("orders"))[
-        "Parameter"]["Value"]) <= MAX_CHARS
+    assert (
+        len(
+            boto3.client("ssm").get_parameter(Name=ledger.parameter("orders"))["Parameter"]["Value"]
+        )
+        <= MAX_CHARS
+    )
 
 
 def review(env: str, critical: bool) -> Review:
-    crit = [{"address": "module.alb.aws_lb.this", "type": "aws_lb", "kind": "ALB",
-             "action": "replace"}] if critical else []
-    return Review(env, {"add": 0, "change": 1, "destroy": 0, "replace": int(critical)}, crit, {},
-                  [])
+    crit = (
+        [
+            {
+                "address": "module.alb.aws_lb.this",
+                "type": "aws_lb",
+                "kind": "ALB",
+                "action": "replace",
+            }
+        ]
+        if critical
+        else []
+    )
+    return Review(
+        env, {"add": 0, "change": 1, "destroy": 0, "replace": int(critical)}, crit, {}, []
+    )
 
 
 def test_gate_blocks_critical_replacement_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,7 +102,7 @@ def test_gate_prod_needs_confirmation(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def http_server() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             code = 200 if self.path.endswith("/healthz") else 503
             self.send_response(code)
             self.end_headers()
@@ -93,9 +117,12 @@ def http_server() -> Iterator[str]:
 
 
 def test_smoke_gets_each_health_path(http_server: str) -> None:
-    results = smoke.check(smoke.base_url("ignored.elb.amazonaws.com", http_server),
-                          {"orders": "/orders/healthz", "users": "/users/ready"},
-                          attempts=2, delay=0.01)
+    results = smoke.check(
+        smoke.base_url("ignored.elb.amazonaws.com", http_server),
+        {"orders": "/orders/healthz", "users": "/users/ready"},
+        attempts=2,
+        delay=0.01,
+    )
     assert [(r.service, r.status) for r in results] == [("orders", 200), ("users", 503)]
     with pytest.raises(FlotillaError, match=r"users: GET http://127.0.0.1:\d+/users/ready -> 503"):
         smoke.require(results)

@@ -8,6 +8,7 @@ The ECS StatusSource itself is tested against what the emulator reports.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import boto3
@@ -17,6 +18,8 @@ from rich.console import Console
 from flotilla.deploy.ecs_status import EcsStatusSource, from_description, stopped_reasons
 from flotilla.deploy.rollout import RolloutFailed, Target, wait
 from flotilla.deploy.status import ServiceStatus, TargetHealth
+
+QUIET = Console(file=io.StringIO())
 
 
 class Scripted:
@@ -51,26 +54,53 @@ def st(td: str, state: str, running: int, desired: int = 2, **kw: object) -> Ser
 def run(states: dict[str, list[ServiceStatus]], timeout: float = 60) -> dict[str, ServiceStatus]:
     clock = Clock()
     targets = [Target(n, n) for n in states]
-    return wait(Scripted(states), "c", targets, timeout=timeout, poll=5, console=Console(
-        file=open("/dev/null", "w")), sleep=clock.sleep, clock=clock)
+    return wait(
+        Scripted(states),
+        "c",
+        targets,
+        timeout=timeout,
+        poll=5,
+        console=QUIET,
+        sleep=clock.sleep,
+        clock=clock,
+    )
 
 
 def test_steady_after_progress() -> None:
-    out = run({"a": [st("td:2", "IN_PROGRESS", 0), st("td:2", "IN_PROGRESS", 1),
-                     st("td:2", "COMPLETED", 2)],
-               "b": [st("td:7", "COMPLETED", 2)]})
+    out = run(
+        {
+            "a": [
+                st("td:2", "IN_PROGRESS", 0),
+                st("td:2", "IN_PROGRESS", 1),
+                st("td:2", "COMPLETED", 2),
+            ],
+            "b": [st("td:7", "COMPLETED", 2)],
+        }
+    )
     assert out["a"].running == 2 and out["b"].steady
 
 
 def test_circuit_breaker_rollback_is_a_failure_with_reasons() -> None:
-    states = {"a": [
-        st("td:3", "IN_PROGRESS", 0),
-        st("td:2", "IN_PROGRESS", 1, rolled_back=True,
-           rollout_reason="ECS deployment circuit breaker: tasks failed to start.",
-           stopped_reasons=("Essential container in task exited; app exited 3",),
-           targets=(TargetHealth("10.0.1.5:8000", "unhealthy",
-                                 "Target.ResponseCodeMismatch Health checks failed with 500"),)),
-    ]}
+    states = {
+        "a": [
+            st("td:3", "IN_PROGRESS", 0),
+            st(
+                "td:2",
+                "IN_PROGRESS",
+                1,
+                rolled_back=True,
+                rollout_reason="ECS deployment circuit breaker: tasks failed to start.",
+                stopped_reasons=("Essential container in task exited; app exited 3",),
+                targets=(
+                    TargetHealth(
+                        "10.0.1.5:8000",
+                        "unhealthy",
+                        "Target.ResponseCodeMismatch Health checks failed with 500",
+                    ),
+                ),
+            ),
+        ]
+    }
     with pytest.raises(RolloutFailed) as exc:
         run(states)
     text = str(exc.value)
@@ -91,27 +121,45 @@ def test_failed_rollout_state() -> None:
 
 def test_timeout_explains_what_is_stuck() -> None:
     with pytest.raises(RolloutFailed) as exc:
-        run({"a": [st("td:3", "IN_PROGRESS", 1, stopped_reasons=("CannotPullContainerError",))]},
-            timeout=30)
+        run(
+            {"a": [st("td:3", "IN_PROGRESS", 1, stopped_reasons=("CannotPullContainerError",))]},
+            timeout=30,
+        )
     assert "within 30s" in str(exc.value) and "CannotPullContainerError" in str(exc.value)
 
 
 def test_from_description_detects_rollback_in_deployments() -> None:
     desc = {
-        "serviceName": "orders", "taskDefinition": "arn:td/orders:2", "desiredCount": 1,
-        "runningCount": 1, "pendingCount": 0,
+        "serviceName": "orders",
+        "taskDefinition": "arn:td/orders:2",
+        "desiredCount": 1,
+        "runningCount": 1,
+        "pendingCount": 0,
         "deployments": [
-            {"status": "PRIMARY", "taskDefinition": "arn:td/orders:2", "rolloutState": "IN_PROGRESS",
-             "rolloutStateReason": "ECS deployment detected failure; rolling back"},
-            {"status": "ACTIVE", "taskDefinition": "arn:td/orders:3", "rolloutState": "FAILED",
-             "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."},
+            {
+                "status": "PRIMARY",
+                "taskDefinition": "arn:td/orders:2",
+                "rolloutState": "IN_PROGRESS",
+                "rolloutStateReason": "ECS deployment detected failure; rolling back",
+            },
+            {
+                "status": "ACTIVE",
+                "taskDefinition": "arn:td/orders:3",
+                "rolloutState": "FAILED",
+                "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start.",
+            },
         ],
     }
     s = from_description(desc, (), ())
     assert s.rolled_back and "circuit breaker" in (s.rollout_reason or "")
-    assert stopped_reasons([{"stoppedReason": "Task failed ELB health checks",
-                             "containers": [{"name": "app", "exitCode": 137}]}]) == (
-        "Task failed ELB health checks; app exited 137",)
+    assert stopped_reasons(
+        [
+            {
+                "stoppedReason": "Task failed ELB health checks",
+                "containers": [{"name": "app", "exitCode": 137}],
+            }
+        ]
+    ) == ("Task failed ELB health checks; app exited 137",)
 
 
 @pytest.fixture
@@ -122,15 +170,24 @@ def ecs_service(aws_env: dict[str, str]) -> Iterator[tuple[str, str, str]]:
     cluster = "waiter-test"
     ecs.create_cluster(clusterName=cluster)
     td = ecs.register_task_definition(
-        family="waiter-svc", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
-        cpu="256", memory="512",
+        family="waiter-svc",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
         containerDefinitions=[{"name": "app", "image": "x/y@sha256:" + "0" * 64}],
     )["taskDefinition"]["taskDefinitionArn"]
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    tg = elb.create_target_group(Name="waiter-tg", Protocol="HTTP", Port=8000, VpcId=vpc,
-                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-    ecs.create_service(cluster=cluster, serviceName="waiter-svc", taskDefinition=td,
-                       desiredCount=1, launchType="FARGATE")
+    tg = elb.create_target_group(
+        Name="waiter-tg", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="waiter-svc",
+        taskDefinition=td,
+        desiredCount=1,
+        launchType="FARGATE",
+    )
     yield cluster, "waiter-svc", tg
     ecs.delete_service(cluster=cluster, service="waiter-svc", force=True)
     elb.delete_target_group(TargetGroupArn=tg)
@@ -143,8 +200,14 @@ def test_ecs_source_reads_what_the_emulator_reports(ecs_service: tuple[str, str,
     assert (s.desired, s.running, s.rollout_state, s.rolled_back) == (1, 0, "IN_PROGRESS", False)
     assert s.task_definition.endswith("waiter-svc:1") and s.targets == ()
     with pytest.raises(RolloutFailed, match=r"within 1s[\s\S]*0/1 running"):
-        wait(EcsStatusSource(), cluster, [Target("waiter", service, tg)], timeout=1, poll=0.2,
-             console=Console(file=open("/dev/null", "w")))
+        wait(
+            EcsStatusSource(),
+            cluster,
+            [Target("waiter", service, tg)],
+            timeout=1,
+            poll=0.2,
+            console=QUIET,
+        )
 
 
 def test_ecs_source_unknown_service_is_clear(aws_env: dict[str, str]) -> None:

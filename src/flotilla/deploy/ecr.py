@@ -10,6 +10,7 @@ removes that tag, and the image falls back under the count rule (see docs/deploy
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -200,12 +201,10 @@ class Ecr:
         manifest = images[0]["imageManifest"]
         if login.overridden:
             RegistryApi(login).put_manifest(name, tag, manifest)
-        try:
+        with contextlib.suppress(self.client.exceptions.ImageAlreadyExistsException):
             self.client.put_image(
                 repositoryName=name, imageManifest=manifest, imageTag=tag, imageDigest=digest
             )
-        except self.client.exceptions.ImageAlreadyExistsException:
-            pass
 
     def remove_tag(self, service: str, tag: str) -> None:
         """Drop one tag; an image with other tags stays (ECR deletes only the tag)."""

@@ -1,8 +1,8 @@
 """One object per command (Kamal style). Each validates first, then runs its steps in order:
 
-    Plan      validate -> build -> push -> plan -> review
-    Deploy    Plan -> gate -> apply -> roll out -> smoke -> record
-    Rollback  validate -> pick releases -> plan -> review -> gate -> apply -> roll out -> record
+Plan      validate -> build -> push -> plan -> review
+Deploy    Plan -> gate -> apply -> roll out -> smoke -> record
+Rollback  validate -> pick releases -> plan -> review -> gate -> apply -> roll out -> record
 """
 
 from __future__ import annotations
@@ -60,8 +60,13 @@ class DeployCommand(PlanCommand):
         planned = steps.plan(ctx, built.images, self.console)
         releases = {
             name: steps.release_for(
-                ctx, name, built.manifest["services"][name]["content_tag"], p.digest, p.image,
-                "deploy", str(built.manifest.get("git_sha", "")),
+                ctx,
+                name,
+                built.manifest["services"][name]["content_tag"],
+                p.digest,
+                p.image,
+                "deploy",
+                str(built.manifest.get("git_sha", "")),
             )
             for name, p in built.pushes.items()
         }
@@ -130,8 +135,16 @@ class RollbackCommand:
                 git_sha = old.git_sha if old else ""
                 image = ecr.image_ref(login, name, digest)
                 targets[name] = Release(
-                    0, name, self.to, digest, image, version, git_sha, now(),
-                    ctx.identity.get("arn", "unknown"), "rollback",
+                    0,
+                    name,
+                    self.to,
+                    digest,
+                    image,
+                    version,
+                    git_sha,
+                    now(),
+                    ctx.identity.get("arn", "unknown"),
+                    "rollback",
                 )
                 continue
             previous = next((r for r in history[1:] if r.digest != history[0].digest), None)
@@ -143,8 +156,16 @@ class RollbackCommand:
                     )
                 continue
             targets[name] = Release(
-                0, name, previous.tag, previous.digest, previous.image, previous.version,
-                previous.git_sha, now(), ctx.identity.get("arn", "unknown"), "rollback",
+                0,
+                name,
+                previous.tag,
+                previous.digest,
+                previous.image,
+                previous.version,
+                previous.git_sha,
+                now(),
+                ctx.identity.get("arn", "unknown"),
+                "rollback",
             )
         if not targets:
             raise UsageError(f"no service in {self.env} has an earlier release to roll back to")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flotilla.deploy.ecr import Ecr, Login, PushResult, repository_name
@@ -70,7 +71,7 @@ def _push_one(ecr: Ecr, docker: Any, login: Login, name: str, local: str, tag: s
         manifest, media, reg_digest = RegistryApi(login).manifest(name, digest)
         if reg_digest != digest:
             raise FlotillaError(f"{remote}: manifest digest {reg_digest} != pushed {digest}")
-        try:
+        with contextlib.suppress(ecr.client.exceptions.ImageAlreadyExistsException):
             ecr.client.put_image(
                 repositoryName=name,
                 imageManifest=manifest,
@@ -78,6 +79,4 @@ def _push_one(ecr: Ecr, docker: Any, login: Login, name: str, local: str, tag: s
                 imageTag=tag,
                 imageDigest=digest,
             )
-        except ecr.client.exceptions.ImageAlreadyExistsException:
-            pass
     return digest

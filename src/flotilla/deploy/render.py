@@ -14,8 +14,8 @@ def _short(image: str | None) -> str:
     if not image:
         return "—"
     name, _, digest = image.partition("@")
-    name = name.rsplit("/", 2)[-2:]
-    return f"{'/'.join(name)}@{digest[7:19]}" if digest else "/".join(name)
+    short = "/".join(name.rsplit("/", 2)[-2:])
+    return f"{short}@{digest[7:19]}" if digest else short
 
 
 def _pair(old: object, new: object) -> str:
@@ -25,7 +25,7 @@ def _pair(old: object, new: object) -> str:
 
 
 def _keys(added: list[str], removed: list[str]) -> str:
-    parts = [f"+{k}" for k in added] + [f"−{k}" for k in removed]
+    parts = [f"+{k}" for k in added] + [f"-{k}" for k in removed]
     return " ".join(f"`{p}`" for p in parts) or "—"
 
 

@@ -152,8 +152,12 @@ def analyse(plan: dict[str, Any], env: str) -> Review:
         before, after = change.get("before"), change.get("after")
         if action in ("delete", "replace") and rtype in CRITICAL_TYPES:
             critical.append(
-                {"address": rc["address"], "type": rtype, "kind": CRITICAL_TYPES[rtype],
-                 "action": action}
+                {
+                    "address": rc["address"],
+                    "type": rtype,
+                    "kind": CRITICAL_TYPES[rtype],
+                    "action": action,
+                }
             )
         if rtype in ("aws_lb_listener", "aws_alb_listener"):
             for act in (after or before or {}).get("default_action") or []:

@@ -66,8 +66,15 @@ def explain(st: ServiceStatus) -> str:
 
 
 def _table(statuses: dict[str, ServiceStatus | None], done: set[str], left: float) -> Table:
-    table = Table("service", "running/desired", "pending", "rollout", "note",
-                  title=f"rolling out ({left:.0f}s left)", title_justify="left")
+    table = Table(
+        "service",
+        "running/desired",
+        "pending",
+        "rollout",
+        "note",
+        title=f"rolling out ({left:.0f}s left)",
+        title_justify="left",
+    )
     for name, st in statuses.items():
         if st is None:
             table.add_row(name, "…", "", "", "")

@@ -41,9 +41,9 @@ def _get(url: str, timeout: float) -> tuple[int | None, str | None]:
         return None, str(getattr(exc, "reason", exc))
 
 
-def check(base: str, health: dict[str, str], attempts: int = 5, delay: float = 2.0) -> list[
-    SmokeResult
-]:
+def check(
+    base: str, health: dict[str, str], attempts: int = 5, delay: float = 2.0
+) -> list[SmokeResult]:
     """GET base+path per service, retrying a few times (targets may still be registering)."""
     results = []
     for service, path in sorted(health.items()):

@@ -58,7 +58,10 @@ def build_and_push(ctx: Context, console: Console, base_image: str | None = None
                 "(tags are immutable); bump `version` in the manifest"
             )
         table.add_row(
-            svc.name, tags[0], res.digest[7:19], ", ".join(res.pushed) or "—",
+            svc.name,
+            tags[0],
+            res.digest[7:19],
+            ", ".join(res.pushed) or "—",
             ", ".join(res.present) or "—",
         )
     console.print(table)
@@ -143,9 +146,7 @@ def smoke_test(ctx: Context, outputs: dict[str, Any], url: str | None, console: 
     smoke.require(results)
 
 
-def record(
-    ctx: Context, releases: dict[str, Release], console: Console
-) -> list[Release]:
+def record(ctx: Context, releases: dict[str, Release], console: Console) -> list[Release]:
     """Ledger entry + `deployed-<env>-<n>` tag for each release; old tags are released."""
     ledger = Ledger(ctx.project.name, ctx.env)
     ecr = Ecr(ctx.project.name)
@@ -168,8 +169,9 @@ def record(
     return done
 
 
-def release_for(ctx: Context, name: str, tag: str, digest: str, image: str, kind: str,
-                git_sha: str) -> Release:
+def release_for(
+    ctx: Context, name: str, tag: str, digest: str, image: str, kind: str, git_sha: str
+) -> Release:
     m = ctx.service(name).manifest
     deployer = ctx.identity.get("arn", "unknown")
     return Release(0, name, tag, digest, image, m.version, git_sha, now(), deployer, kind)

@@ -85,28 +85,14 @@ def check_terraform() -> None:
 
 
 def docker_client() -> Any:
-    """A docker SDK client that answers ping, or a usage error."""
-    try:
-        from flotilla.deploy.build import docker_client as build_client
-    except ImportError:
-        build_client = None
-    try:
-        if build_client is not None:
-            client = build_client()
-        else:
-            import docker
+    """A docker SDK client that answers ping, or a usage error (exit 2)."""
+    from flotilla.deploy.build import docker_client as build_client
 
-            client = docker.from_env(timeout=120)
-        client.ping()
+    try:
+        return build_client()
     except FlotillaError as exc:
-        raise UsageError(str(exc.message), hint=exc.hint) from None
-    except Exception as exc:
         host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        raise UsageError(
-            f"the Docker daemon is not reachable at {host}: {exc}",
-            hint="start it (`bash scripts/dockerd.sh`) or fix DOCKER_HOST",
-        ) from None
-    return client
+        raise UsageError(f"{exc.message} (DOCKER_HOST={host})", hint=exc.hint) from None
 
 
 def validate(

@@ -61,8 +61,17 @@ class StatusCommand:
             )
         ledger, ecr = Ledger(self.project.name, self.env), Ecr(self.project.name)
         source = status_source_for(self.env, self.project)
-        table = Table("service", "tag", "digest age", "desired", "running", "pending",
-                      "rollout", "targets", title=f"{self.project.name} · {self.env}")
+        table = Table(
+            "service",
+            "tag",
+            "digest age",
+            "desired",
+            "running",
+            "pending",
+            "rollout",
+            "targets",
+            title=f"{self.project.name} · {self.env}",
+        )
         for svc in services:
             out = deployed.get(svc.name)
             rel = ledger.current(svc.name)
@@ -74,8 +83,13 @@ class StatusCommand:
             )
             pushed = _pushed_at(ecr, svc.name, rel.digest) if rel else None
             table.add_row(
-                svc.name, rel.tag if rel else "?", age(pushed), str(st.desired), str(st.running),
-                str(st.pending), st.rollout_state + (" (rolled back)" if st.rolled_back else ""),
+                svc.name,
+                rel.tag if rel else "?",
+                age(pushed),
+                str(st.desired),
+                str(st.running),
+                str(st.pending),
+                st.rollout_state + (" (rolled back)" if st.rolled_back else ""),
                 _health(st.targets),
             )
         self.console.print(table)
@@ -114,12 +128,29 @@ class ReleasesCommand:
         rows = sorted(
             (r for h in history.values() for r in h), key=lambda r: (r.time, r.number), reverse=True
         )
-        table = Table("time", "service", "#", "kind", "tag", "version", "digest", "git", "by",
-                      title=f"releases · {self.env}")
+        table = Table(
+            "time",
+            "service",
+            "#",
+            "kind",
+            "tag",
+            "version",
+            "digest",
+            "git",
+            "by",
+            title=f"releases · {self.env}",
+        )
         for r in rows:
             table.add_row(
-                r.time.replace("+00:00", "Z"), r.service, str(r.number), r.kind, r.tag, r.version,
-                r.digest[7:19], r.git_sha[:7], r.deployer.rsplit("/", 1)[-1],
+                r.time.replace("+00:00", "Z"),
+                r.service,
+                str(r.number),
+                r.kind,
+                r.tag,
+                r.version,
+                r.digest[7:19],
+                r.git_sha[:7],
+                r.deployer.rsplit("/", 1)[-1],
             )
         if not rows:
             self.console.print(f"no releases recorded in {self.env}")
