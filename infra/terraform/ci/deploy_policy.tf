@@ -1,0 +1,182 @@
+# What `make deploy ENV=<env>` needs: infra/terraform's resources for that environment only.
+data "aws_iam_policy_document" "deploy" {
+  for_each = toset(var.environments)
+
+  statement {
+    sid       = "ListState"
+    actions   = ["s3:ListBucket"]
+    resources = ["${local.arn_prefix}:s3:::${format(var.state_bucket_pattern, each.key)}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.project}/${each.key}/*"]
+    }
+  }
+  statement {
+    sid       = "ReadWriteState"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.arn_prefix}:s3:::${format(var.state_bucket_pattern, each.key)}/${var.project}/${each.key}/*"]
+  }
+  statement {
+    sid       = "PushImages"
+    actions   = local.ecr_push
+    resources = [local.ecr_repos]
+  }
+  statement {
+    sid       = "Ledger" # the release ledger of this environment
+    actions   = ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:ListTagsForResource"]
+    resources = ["${local.arn_prefix}:ssm:${var.region}:${local.account}:parameter${var.ledger_parameter_prefix}/${each.key}/*"]
+  }
+  statement {
+    sid = "TaskDefinitions" # register/deregister support no resource-level permissions
+    actions = [
+      "ecs:DeregisterTaskDefinition", "ecs:RegisterTaskDefinition",
+    ]
+    resources = ["*"]
+  }
+  statement {
+    sid = "ClusterAndServices"
+    actions = [
+      "ecs:CreateCluster", "ecs:CreateService", "ecs:DeleteCluster", "ecs:DeleteService",
+      "ecs:PutClusterCapacityProviders", "ecs:TagResource", "ecs:UntagResource",
+      "ecs:UpdateCluster", "ecs:UpdateClusterSettings", "ecs:UpdateService",
+    ]
+    resources = [
+      "${local.arn_prefix}:ecs:${var.region}:${local.account}:cluster/${var.project}-${each.key}",
+      "${local.arn_prefix}:ecs:${var.region}:${local.account}:service/${var.project}-${each.key}/*",
+      "${local.arn_prefix}:ecs:${var.region}:${local.account}:task-definition/${var.project}-${each.key}-*:*",
+    ]
+  }
+  statement {
+    sid = "LoadBalancerTagged" # the ALB, its listeners, rules and target groups of this env
+    actions = [
+      "elasticloadbalancing:AddTags", "elasticloadbalancing:CreateListener",
+      "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateRule",
+      "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteListener",
+      "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteRule",
+      "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListener",
+      "elasticloadbalancing:ModifyListenerAttributes",
+      "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:ModifyRule",
+      "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
+      "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetRulePriorities",
+      "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+    ]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [each.key]
+    }
+  }
+  statement {
+    sid = "LoadBalancerCreate" # new ELB resources must carry this env's tag
+    actions = [
+      "elasticloadbalancing:AddTags", "elasticloadbalancing:CreateListener",
+      "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateRule",
+      "elasticloadbalancing:CreateTargetGroup",
+    ]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/Environment"
+      values   = [each.key]
+    }
+  }
+  statement {
+    sid = "NetworkTagged" # VPC, subnets, gateways, routes, security groups, flow logs
+    actions = [
+      "ec2:AllocateAddress", "ec2:AssociateRouteTable", "ec2:AttachInternetGateway",
+      "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:CreateFlowLogs", "ec2:CreateInternetGateway", "ec2:CreateNatGateway",
+      "ec2:CreateRoute", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet",
+      "ec2:CreateTags", "ec2:CreateVpc", "ec2:DeleteFlowLogs", "ec2:DeleteInternetGateway",
+      "ec2:DeleteNatGateway", "ec2:DeleteRoute", "ec2:DeleteRouteTable",
+      "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags", "ec2:DeleteVpc",
+      "ec2:DetachInternetGateway", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable",
+      "ec2:ModifySecurityGroupRules", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute",
+      "ec2:ReleaseAddress", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+    ]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [each.key]
+    }
+  }
+  statement {
+    sid = "NetworkCreate"
+    actions = [
+      "ec2:AllocateAddress", "ec2:CreateFlowLogs", "ec2:CreateInternetGateway",
+      "ec2:CreateNatGateway", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup",
+      "ec2:CreateSubnet", "ec2:CreateTags", "ec2:CreateVpc",
+    ]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/Environment"
+      values   = [each.key]
+    }
+  }
+  statement {
+    sid = "TaskRoles" # the execution/task/flow-log roles infra/terraform makes for this env
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:PutRolePolicy",
+      "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+      "iam:UpdateRoleDescription",
+    ]
+    resources = ["${local.arn_prefix}:iam::${local.account}:role/${var.project}-${each.key}-*"]
+  }
+  statement {
+    sid       = "PassTaskRoles"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.arn_prefix}:iam::${local.account}:role/${var.project}-${each.key}-*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "ServiceLinkedRoles" # first ECS/ELB/autoscaling use in an account
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["${local.arn_prefix}:iam::${local.account}:role/aws-service-role/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:AWSServiceName"
+      values = [
+        "ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com",
+        "ecs.application-autoscaling.amazonaws.com",
+      ]
+    }
+  }
+  statement {
+    sid = "LogGroups"
+    actions = [
+      "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
+      "logs:TagResource", "logs:TagLogGroup", "logs:UntagResource", "logs:UntagLogGroup",
+    ]
+    resources = [
+      "${local.arn_prefix}:logs:${var.region}:${local.account}:log-group:/ecs/${var.project}-${each.key}/*",
+      "${local.arn_prefix}:logs:${var.region}:${local.account}:log-group:/vpc/${var.project}-${each.key}/*",
+    ]
+  }
+  statement {
+    sid       = "Alarms"
+    actions   = ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"]
+    resources = ["${local.arn_prefix}:cloudwatch:${var.region}:${local.account}:alarm:${var.project}-${each.key}-*"]
+  }
+  statement {
+    sid = "Autoscaling" # scalable targets of this env's ECS services
+    actions = [
+      "application-autoscaling:DeleteScalingPolicy", "application-autoscaling:DeregisterScalableTarget",
+      "application-autoscaling:PutScalingPolicy", "application-autoscaling:RegisterScalableTarget",
+      "application-autoscaling:TagResource", "application-autoscaling:UntagResource",
+    ]
+    resources = ["${local.arn_prefix}:application-autoscaling:${var.region}:${local.account}:scalable-target/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [each.key]
+    }
+  }
+}

@@ -1,0 +1,64 @@
+variable "project" {
+  description = "Project name (flotilla.toml [project].name): prefixes every resource it deploys."
+  type        = string
+  default     = "flotilla"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}$", var.project))
+    error_message = "project must match ^[a-z][a-z0-9-]{0,30}$ (as in flotilla.toml)."
+  }
+}
+
+variable "github_repository" {
+  description = "The only repository whose workflows may assume the roles, as owner/name."
+  type        = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name, e.g. acme/shop."
+  }
+}
+
+variable "region" {
+  description = "The region the services run in."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "environments" {
+  description = "GitHub environments that deploy; each gets its own role, usable only from that environment."
+  type        = list(string)
+  default     = ["staging", "prod"]
+  validation {
+    condition     = alltrue([for e in var.environments : contains(["staging", "prod"], e)])
+    error_message = "environments may only name staging and prod (local never uses AWS)."
+  }
+}
+
+variable "plan_environment" {
+  description = "The environment pull requests plan against (read-only role, plus its state lock)."
+  type        = string
+  default     = "staging"
+}
+
+variable "state_bucket_pattern" {
+  description = "Terraform state bucket per environment; %s is the environment (see infra/terraform/environments/*.s3.tfbackend)."
+  type        = string
+  default     = "flotilla-tfstate-%s"
+}
+
+variable "ledger_parameter_prefix" {
+  description = "SSM path of the release ledger; each environment writes below <prefix>/<env>/."
+  type        = string
+  default     = "/flotilla/releases"
+}
+
+variable "create_oidc_provider" {
+  description = "Create the token.actions.githubusercontent.com provider (one per account); false to reuse it."
+  type        = bool
+  default     = true
+}
+
+variable "max_session_seconds" {
+  description = "How long a CI session may last."
+  type        = number
+  default     = 3600
+}
