@@ -1,0 +1,19 @@
+output "vpc_id" {
+  description = "The VPC the ALB and tasks run in."
+  value       = local.create ? aws_vpc.this[0].id : var.vpc_id
+}
+
+output "public_subnet_ids" {
+  description = "Public subnets (ALB)."
+  value       = local.create ? aws_subnet.public[*].id : var.public_subnet_ids
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets (tasks)."
+  value       = local.create ? aws_subnet.private[*].id : var.private_subnet_ids
+}
+
+output "nat_gateway_ids" {
+  description = "NAT gateways this module created."
+  value       = aws_nat_gateway.this[*].id
+}
