@@ -1,0 +1,80 @@
+"""Plugin -> Flask app, and route-template labels for native Flask apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from werkzeug.exceptions import HTTPException
+
+from flotilla.runtime import dispatch
+from flotilla.runtime.adapters.wsgi import read_headers, read_query, set_route
+from flotilla.runtime.messages import Request
+from flotilla.runtime.plugin import Plugin, RouteSpec, to_flask_rule
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def read_body(request: flask.Request) -> bytes:
+    return request.get_data(cache=False)
+
+
+def build_response(rendered: dispatch.Rendered) -> flask.Response:
+    response = flask.Response(rendered.body, status=rendered.status)
+    del response.headers["Content-Type"]  # Flask defaults to text/html; we set our own
+    for key, value in rendered.headers:
+        response.headers.add(key, value)
+    return response
+
+
+def _view(spec: RouteSpec) -> Any:
+    def view(**params: str) -> flask.Response:
+        req = flask.request
+        set_route(req.environ, spec.path)
+        found = spec.handler_for(req.method)
+        if found is None:
+            return build_response(dispatch.method_not_allowed(spec))
+        request = Request(
+            method=req.method,
+            path=req.script_root + req.path,
+            path_params=params,
+            query=read_query(req.environ),
+            headers=read_headers(req.environ),
+            body=read_body(req),
+        )
+        return build_response(dispatch.call_sync(found[0], found[1], request))
+
+    return view
+
+
+def _http_error(exc: HTTPException) -> flask.Response:
+    code = exc.code or 500
+    if code == 404:
+        return build_response(dispatch.not_found())
+    allow = {"allow": ", ".join(sorted(exc.valid_methods))} if code == 405 else None  # type: ignore[attr-defined]
+    return build_response(dispatch.error(code, exc.name.lower(), allow))
+
+
+def flask_app(plugin: Plugin) -> flask.Flask:
+    """A Flask app serving `plugin`; OPTIONS and wrong methods reach our own 405."""
+    app = flask.Flask(plugin.name)
+    for spec in plugin.routes.values():
+        app.add_url_rule(
+            to_flask_rule(spec.path),
+            endpoint=spec.path,
+            view_func=_view(spec),
+            methods=ALL_METHODS,
+            provide_automatic_options=False,
+        )
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def label_routes(app: flask.Flask) -> None:
+    """Native apps: record the matched url_rule (a template) once Flask has routed."""
+
+    def started(sender: flask.Flask, **extra: Any) -> None:
+        rule = flask.request.url_rule
+        set_route(flask.request.environ, None if rule is None else rule.rule)
+
+    flask.request_started.connect(started, app, weak=False)

@@ -1,0 +1,142 @@
+"""Service folder -> runtime Mount: import the entry, wrap plugins or native apps as ASGI."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from flotilla.errors import UsageError
+from flotilla.manifest import Manifest, load_manifest
+from flotilla.runtime.app import Mount
+from flotilla.runtime.asgi import ASGIApp
+from flotilla.runtime.plugin import Plugin
+
+FRAMEWORKS = ("fastapi", "flask", "django")
+WSGI_THREADS = 10  # a2wsgi's pool: concurrent sync requests per worker
+
+
+def check_framework(value: str | None) -> None:
+    if value is not None and value not in FRAMEWORKS:
+        raise UsageError(
+            f"--framework {value!r} is not supported; allowed: {', '.join(FRAMEWORKS)}"
+        )
+
+
+def read_service(folder: Path) -> Manifest:
+    manifest_path = folder / "service.toml"
+    if not manifest_path.is_file():
+        raise UsageError(f"{folder}: no service.toml here; SERVICE_DIR must be a service folder")
+    return load_manifest(manifest_path)
+
+
+def import_entry(manifest: Manifest, root: Path) -> Any:
+    """The entry object; the service folder goes on sys.path so its own imports work."""
+    module_name, attr = manifest.entry.split(":")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    if manifest.django_settings:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", manifest.django_settings)
+    source = root / "service.toml"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            raise UsageError(
+                f"{source}: key `entry` = {manifest.entry!r}: no module {exc.name!r} in {root}"
+            ) from None
+        raise
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise UsageError(
+            f"{source}: key `entry` = {manifest.entry!r}: module {module_name!r} has no {attr!r}"
+        ) from None
+
+
+def _wsgi(app: Any) -> ASGIApp:
+    from a2wsgi import WSGIMiddleware
+
+    wrapped: ASGIApp = WSGIMiddleware(app, workers=WSGI_THREADS)  # type: ignore[assignment]
+    return wrapped
+
+
+def plugin_app(plugin: Plugin, framework: str) -> ASGIApp:
+    """The same plugin under any of the three frameworks."""
+    if framework == "fastapi":
+        from flotilla.runtime.adapters.fastapi import fastapi_app
+
+        return fastapi_app(plugin)
+    if framework == "flask":
+        from flotilla.runtime.adapters.flask import flask_app
+
+        return _wsgi(flask_app(plugin))
+    from flotilla.runtime.adapters.django import django_handler
+
+    return _wsgi(django_handler(plugin))
+
+
+def native_kind(obj: Any) -> str | None:
+    """Which framework a native app belongs to (checked without importing frameworks)."""
+    if "flask" in sys.modules and isinstance(obj, sys.modules["flask"].Flask):
+        return "flask"
+    if "starlette" in sys.modules:
+        from starlette.applications import Starlette
+
+        if isinstance(obj, Starlette):
+            return "fastapi"
+    if "django" in sys.modules:
+        from django.core.handlers.wsgi import WSGIHandler  # type: ignore[import-untyped]
+
+        if isinstance(obj, WSGIHandler) or hasattr(obj, "urlpatterns"):
+            return "django"
+    return None
+
+
+def native_app(obj: Any, kind: str, manifest: Manifest) -> ASGIApp:
+    if kind == "fastapi":
+        app: ASGIApp = obj
+        return app
+    if kind == "flask":
+        from flotilla.runtime.adapters.flask import label_routes
+
+        label_routes(obj)
+        return _wsgi(obj)
+    import django  # type: ignore[import-untyped]
+
+    from flotilla.runtime.adapters.django import FlotillaHandler
+
+    django.setup(set_prefix=False)
+    # A WSGIHandler is replaced by ours (same settings) so routes get labelled.
+    return _wsgi(FlotillaHandler(None if hasattr(obj, "get_response") else obj))
+
+
+def load_service(folder: Path, framework: str | None = None) -> tuple[Manifest, Mount]:
+    check_framework(framework)
+    manifest = read_service(folder)
+    root = folder.resolve()
+    obj = import_entry(manifest, root)
+    source = root / "service.toml"
+    if isinstance(obj, Plugin):
+        app = plugin_app(obj, framework or manifest.framework)
+        checks = list(obj.ready_checks)
+    else:
+        kind = native_kind(obj)
+        if kind is None:
+            raise UsageError(
+                f"{source}: key `entry` = {manifest.entry!r} is a {type(obj).__name__}; "
+                "allowed: a flotilla.Plugin or a FastAPI, Flask or Django app"
+            )
+        if kind != (framework or manifest.framework):
+            raise UsageError(
+                f"{source}: entry {manifest.entry!r} is a native {kind} app; framework "
+                f"{framework or manifest.framework!r} only applies to plugins"
+            )
+        if kind == "django" and not manifest.django_settings:
+            raise UsageError(f"{source}: a native Django app needs key `django_settings`")
+        app = native_app(obj, kind, manifest)
+        checks = []
+    mount = Mount(manifest.name, manifest.path, app, manifest.health_path, checks)
+    return manifest, mount
