@@ -199,6 +199,8 @@ def _docker_build(plan: Plan, job: Job, context: Any, progress: Progress) -> str
             raise FlotillaError(f"docker build: {chunk['error'].strip()}\n{detail}".rstrip())
         text = str(chunk.get("stream", ""))
         for line in text.splitlines():
+            if line.startswith((" ---> ", "Removing intermediate container")):
+                continue  # builder chatter, not the cause
             log.append(line)
             if line.startswith("Step "):
                 progress.update(job.service.name, "building", line)
