@@ -118,16 +118,10 @@ class RollbackCommand:
         ledger = Ledger(self.project.name, self.env)
         ecr = Ecr(self.project.name)
         current = {s.name: ledger.history(s.name) for s in ctx.services}
-        never = [n for n, h in current.items() if not h]
-        if never:
-            raise UsageError(
-                f"{', '.join(never)} never deployed to {self.env}; nothing to roll back to",
-                hint=f"run `flotilla deploy --env {self.env}` first",
-            )
         targets: dict[str, Release] = {}
         for name in ctx.selected:
             history = current[name]
-            if self.to is not None:
+            if self.to is not None:  # an explicit tag: it must exist in the repository
                 digest = ecr.digest_of(name, self.to)
                 login = ecr.login()
                 old = next((r for r in history if r.digest == digest), None)
@@ -146,6 +140,13 @@ class RollbackCommand:
                     ctx.identity.get("arn", "unknown"),
                     "rollback",
                 )
+                continue
+            if not history:
+                if self.service:
+                    raise UsageError(
+                        f"{name} was never deployed to {self.env}; nothing to roll back to",
+                        hint=f"run `flotilla deploy --env {self.env}` first",
+                    )
                 continue
             previous = next((r for r in history[1:] if r.digest != history[0].digest), None)
             if previous is None:
@@ -169,6 +170,14 @@ class RollbackCommand:
             )
         if not targets:
             raise UsageError(f"no service in {self.env} has an earlier release to roll back to")
+        # The plan names every service's image: the others keep their current release.
+        never = [n for n, h in current.items() if not h and n not in targets]
+        if never:
+            raise UsageError(
+                f"{', '.join(never)} never deployed to {self.env}; a rollback keeps every other "
+                "service at its current release, so each must have one",
+                hint=f"run `flotilla deploy --env {self.env}` first",
+            )
         return targets
 
     def run(self) -> steps.Planned:

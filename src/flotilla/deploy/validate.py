@@ -6,6 +6,7 @@ Each check raises one UsageError (exit 2) naming what is wrong and what is allow
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -62,6 +63,15 @@ def check_services(project: Project, env: str, names: list[str] | None) -> list[
     return [Service(s.manifest.for_env(env), s.root, s.source) for s in services]
 
 
+def check_registry_override() -> None:
+    value = os.environ.get("FLOTILLA_REGISTRY", "").strip()
+    if value and not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", value):
+        raise UsageError(
+            f"FLOTILLA_REGISTRY={value!r} must be host[:port], e.g. 127.0.0.1:5000 "
+            "(no scheme, no path)"
+        )
+
+
 def check_terraform() -> None:
     if shutil.which("terraform") is None:
         raise UsageError("terraform is not on PATH", hint="install Terraform >= 1.6")
@@ -110,6 +120,7 @@ def validate(
         raise UsageError(f"--timeout {timeout:g}: must be a positive number of seconds")
     check_env(project, env)
     resolved = check_services(project, env, services)
+    check_registry_override()
     identity = aws.caller_identity(project.config.project.region)
     check_terraform()
     client = docker_client() if need_docker else None

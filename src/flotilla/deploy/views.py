@@ -42,13 +42,15 @@ class StatusCommand:
 
     def run(self) -> Table:
         from flotilla.deploy import aws
-        from flotilla.deploy.ecr import Ecr
-        from flotilla.deploy.rollout import status_source_for
-        from flotilla.deploy.terraform import Terraform
 
         check_env(self.project, self.env)
         services = check_services(self.project, self.env, None)
         aws.caller_identity(self.project.config.project.region)
+
+        from flotilla.deploy.ecr import Ecr
+        from flotilla.deploy.rollout import status_source_for
+        from flotilla.deploy.terraform import Terraform
+
         tf = Terraform(self.project, self.env)
         with self.console.status("reading terraform outputs"):
             tf.init()
