@@ -6,13 +6,17 @@ import typer
 
 from flotilla.cli import app
 
-ENV = typer.Option("local", "--env", "-e", help="Environment: infra/terraform/environments/<env>.tfvars.")
+ENV = typer.Option(
+    "local", "--env", "-e", help="Environment: infra/terraform/environments/<env>.tfvars."
+)
 TIMEOUT = typer.Option(900.0, "--timeout", help="Seconds to wait for a steady rollout.")
 ALLOW_DESTROY = typer.Option(
     False, "--allow-destroy", help="Apply even if the plan destroys or replaces critical resources."
 )
 YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (prod).")
-SMOKE_URL = typer.Option(None, "--smoke-url", help="Base URL for the smoke test (default: the ALB).")
+SMOKE_URL = typer.Option(
+    None, "--smoke-url", help="Base URL for the smoke test (default: the ALB)."
+)
 SKIP_SMOKE = typer.Option(False, "--skip-smoke", help="Do not GET the health paths after rollout.")
 BASE_IMAGE = typer.Option(None, "--base-image", help="Python base image for the build.")
 
@@ -51,8 +55,12 @@ def deploy_cmd(
     from flotilla.deploy.pipeline import DeployCommand
 
     opts = _options(
-        timeout=timeout, allow_destroy=allow_destroy, yes=yes, smoke_url=smoke_url,
-        skip_smoke=skip_smoke, base_image=base_image,
+        timeout=timeout,
+        allow_destroy=allow_destroy,
+        yes=yes,
+        smoke_url=smoke_url,
+        skip_smoke=skip_smoke,
+        base_image=base_image,
     )
     DeployCommand(_project(), env, opts).run()  # type: ignore[arg-type]
 
@@ -72,7 +80,10 @@ def rollback_cmd(
     from flotilla.deploy.pipeline import RollbackCommand
 
     opts = _options(
-        timeout=timeout, allow_destroy=allow_destroy, yes=yes, smoke_url=smoke_url,
+        timeout=timeout,
+        allow_destroy=allow_destroy,
+        yes=yes,
+        smoke_url=smoke_url,
         skip_smoke=skip_smoke,
     )
     RollbackCommand(_project(), env, service, to, opts).run()  # type: ignore[arg-type]

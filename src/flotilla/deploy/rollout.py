@@ -7,6 +7,7 @@ from that revision) is a failure, never a success.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 
 from flotilla.deploy.status import ServiceStatus, StatusSource
-from flotilla.errors import FlotillaError
+from flotilla.errors import FlotillaError, UsageError
 
 if TYPE_CHECKING:
     from flotilla.project import Project
@@ -37,14 +38,18 @@ class Target:
 
 
 def status_source_for(env: str, project: Project | None = None) -> StatusSource:
-    """The one place that picks ECS or the local runtime by environment."""
-    if env == "local":
-        try:
-            from flotilla.local import status as local_status
-        except ImportError:  # the local runtime reports through the emulator's ECS then
-            pass
-        else:
-            return local_status.source(project)  # type: ignore[no-any-return]
+    """The one place that picks ECS or the local runtime by environment.
+
+    FLOTILLA_STATUS_SOURCE=ecs|local overrides it (e.g. to read the emulator's ECS for
+    ENV=local when the local runtime is not running).
+    """
+    kind = os.environ.get("FLOTILLA_STATUS_SOURCE") or ("local" if env == "local" else "ecs")
+    if kind not in ("ecs", "local"):
+        raise UsageError(f"FLOTILLA_STATUS_SOURCE={kind!r}: allowed: ecs, local")
+    if kind == "local":
+        from flotilla.local import status as local_status
+
+        return local_status.source(project)
     from flotilla.deploy.ecs_status import EcsStatusSource
 
     return EcsStatusSource()
