@@ -4,7 +4,7 @@
 locals {
   arn_prefix = "arn:${local.partition}"
   ecr_repos  = "${local.arn_prefix}:ecr:${var.region}:${local.account}:repository/${var.project}/*"
-  ledger_all = "${local.arn_prefix}:ssm:${var.region}:${local.account}:parameter${var.ledger_parameter_prefix}/*"
+  ledger_all = "${local.arn_prefix}:ssm:${var.region}:${local.account}:parameter${var.ledger_parameter_root}/${var.project}/*"
 
   ecr_push = [
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",

@@ -45,10 +45,10 @@ variable "state_bucket_pattern" {
   default     = "flotilla-tfstate-%s"
 }
 
-variable "ledger_parameter_prefix" {
-  description = "SSM path of the release ledger; each environment writes below <prefix>/<env>/."
+variable "ledger_parameter_root" {
+  description = "SSM root of the release ledger (src/flotilla/deploy/ledger.py): <root>/<project>/<env>/releases/<service>."
   type        = string
-  default     = "/flotilla/releases"
+  default     = "/flotilla"
 }
 
 variable "create_oidc_provider" {
