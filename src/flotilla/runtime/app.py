@@ -153,7 +153,7 @@ class RuntimeApp:
             body, ctype = self.metrics.exposition(), self.metrics.content_type
         else:
             rows = route_stats(self.metrics.collect(), LATENCY, mount.name)
-            doc = {"service": mount.name, "method": "histogram buckets, linear interpolation"}
+            doc = {"service": mount.name, "estimator": "histogram buckets, linear interpolation"}
             body = json.dumps({**doc, "routes": rows}).encode()
         await respond(send, status, b"" if scope["method"] == "HEAD" else body, ctype)
 

@@ -109,8 +109,12 @@ def native_app(obj: Any, kind: str, manifest: Manifest) -> ASGIApp:
     from flotilla.runtime.adapters.django import FlotillaHandler
 
     django.setup(set_prefix=False)
-    # A WSGIHandler is replaced by ours (same settings) so routes get labelled.
-    return _wsgi(FlotillaHandler(None if hasattr(obj, "get_response") else obj))
+    # A WSGIHandler is replaced by ours so routes get labelled; the urlconf is named
+    # explicitly in case another service configured Django first (flotilla dev, tests).
+    urlconf = obj
+    if hasattr(obj, "get_response"):
+        urlconf = importlib.import_module(str(manifest.django_settings)).ROOT_URLCONF
+    return _wsgi(FlotillaHandler(urlconf))
 
 
 def load_service(folder: Path, framework: str | None = None) -> tuple[Manifest, Mount]:

@@ -6,6 +6,10 @@ with serve_in_thread(service_folder) as base_url:
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -55,3 +59,65 @@ def serve_in_thread(app: ASGIApp | Path, framework: str | None = None) -> Iterat
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_process(
+    folder: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdout: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run `flotilla serve FOLDER` as a real process on 127.0.0.1; yield (base URL, process).
+
+    The process is stopped (SIGTERM, then SIGKILL) on exit unless the caller already did.
+    """
+    import httpx
+
+    from flotilla.runtime.loader import read_service
+
+    port = free_port()
+    prefix = read_service(folder).path
+    cmd = [sys.executable, "-m", "flotilla.cli", "serve", str(folder), "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), *args]
+    out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
+    # stderr to a file, not a pipe: a full pipe would block the server.
+    errors = tempfile.TemporaryFile()  # noqa: SIM115
+    proc = subprocess.Popen(cmd, stdout=out, stderr=errors, env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if proc.poll() is not None:
+                errors.seek(0)
+                err = errors.read().decode(errors="replace")
+                raise RuntimeError(f"flotilla serve exited with {proc.returncode}: {err}")
+            try:
+                if httpx.get(f"{base}{prefix}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("flotilla serve did not become healthy")
+            time.sleep(0.05)
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        errors.close()
+        if stdout:
+            out.close()  # type: ignore[union-attr]

@@ -1,0 +1,1 @@
+"""The catalog Django project (native Django, no database)."""

@@ -1,0 +1,28 @@
+"""Two read-only views over a fixed product list."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+PRODUCTS = {
+    "kayak": {"slug": "kayak", "name": "Kayak", "price_cents": 49900, "tags": ["water", "boat"]},
+    "paddle": {"slug": "paddle", "name": "Paddle", "price_cents": 3900, "tags": ["water"]},
+    "tent": {"slug": "tent", "name": "Tent", "price_cents": 19900, "tags": ["camp"]},
+}
+
+
+@require_GET
+def product_list(request: HttpRequest) -> JsonResponse:
+    """?tag=water&tag=camp matches products with any listed tag."""
+    tags = set(request.GET.getlist("tag"))
+    items = [p for p in PRODUCTS.values() if not tags or tags & set(p["tags"])]
+    return JsonResponse({"products": items, "count": len(items)})
+
+
+@require_GET
+def product_detail(request: HttpRequest, slug: str) -> JsonResponse:
+    product = PRODUCTS.get(slug)
+    if product is None:
+        raise Http404(f"no product {slug}")
+    return JsonResponse(product)
