@@ -1,5 +1,77 @@
-"""Commands: local (filled in by its own issue)."""
+"""`flotilla local up|down|urls` and `flotilla logs`: the ENV=local environment."""
 
 from __future__ import annotations
 
-from flotilla.cli import app  # noqa: F401
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flotilla.cli import app
+
+local_app = typer.Typer(
+    help="ENV=local: emulator, registry, runtime and ALB on loopback.", no_args_is_help=True
+)
+app.add_typer(local_app, name="local")
+console = Console()
+
+
+@local_app.command("up")
+def up_cmd() -> None:
+    """Start the local environment (idempotent). Its AWS state lives until `down`."""
+    from flotilla.local import env
+    from flotilla.project import load_project
+
+    project = load_project()
+    with console.status("starting emulator, registry, runtime and ALB..."):
+        st = env.up(project)
+    table = Table("part", "address", title="flotilla local")
+    table.add_row("AWS emulator", st["emulator"])
+    table.add_row("registry (ECR)", st.get("registry") or "-")
+    table.add_row("ALB", st["alb"])
+    console.print(table)
+
+
+@local_app.command("down")
+def down_cmd() -> None:
+    """Stop everything `up` started. The emulator keeps state in memory: this resets it."""
+    from flotilla.local import env
+    from flotilla.project import load_project
+
+    with console.status("stopping tasks, ALB, registry and emulator..."):
+        stopped = env.down(load_project())
+    console.print("local environment stopped" if stopped else "local environment was not running")
+
+
+@local_app.command("urls")
+def urls_cmd() -> None:
+    """Each service's URL through the local ALB, with a sample curl."""
+    from flotilla.local.status import source
+
+    data = source()._read()
+    table = Table("service", "state", "tasks", "url", "try")
+    for e in sorted(data["services"].values(), key=lambda e: e["name"]):
+        base = e["paths"][0].rstrip("*").rstrip("/") if e["paths"] else ""
+        url = f"{data['alb']}{base}/"
+        table.add_row(
+            e["name"], e["rollout_state"], f"{e['running']}/{e['desired']}", url, f"curl -s {url}"
+        )
+    console.print(table)
+
+
+@app.command("logs")
+def logs_cmd(
+    service: str = typer.Argument(..., help="The service whose task logs to show."),
+    env_name: str = typer.Option("local", "--env", "-e", help="Only `local` runs tasks here."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep streaming new lines."),
+    tail: int = typer.Option(200, "--tail", help="Lines per task to start with."),
+) -> None:
+    """The logs of SERVICE's tasks (ENV=local: its containers)."""
+    from flotilla.errors import UsageError
+    from flotilla.local.logs import show
+
+    if env_name != "local":
+        raise UsageError(
+            f"--env {env_name}: `flotilla logs` reads local containers; allowed: local",
+            hint=f"for AWS use CloudWatch Logs (log group /ecs/<project>/{service})",
+        )
+    show(service, follow=follow, tail=tail)

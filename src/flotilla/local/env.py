@@ -1,0 +1,134 @@
+"""`flotilla local up|down`: start and stop the ENV=local daemon of a project."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+from flotilla.errors import FlotillaError, UsageError
+from flotilla.local.emulator import is_up
+from flotilla.local.paths import LocalPaths, read_json
+from flotilla.project import Project
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (our own exited child) is not alive
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def daemon_pid(paths: LocalPaths) -> int | None:
+    try:
+        pid = int(paths.pid.read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _port_busy(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def preflight(project: Project) -> None:
+    """Everything `up` needs, checked before it starts anything."""
+    from flotilla.local.alb import haproxy_binary
+    from flotilla.local.tasks import docker_client, docker_sdk
+
+    haproxy_binary()
+    try:
+        docker_client().ping()
+    except docker_sdk().errors.DockerException as exc:
+        raise FlotillaError(
+            f"the Docker daemon is not reachable: {exc}", hint="run `bash scripts/dockerd.sh`"
+        ) from None
+    cfg = project.config.local
+    ports = {"alb_port": cfg.alb_port, "registry_port": cfg.registry_port}
+    if not is_up(f"http://127.0.0.1:{cfg.emulator_port}"):
+        ports["emulator_port"] = cfg.emulator_port
+    for key, port in ports.items():
+        if _port_busy(port):
+            raise UsageError(
+                f"flotilla.toml [local].{key} = {port}: port 127.0.0.1:{port} is already in use",
+                hint="stop what listens there, or choose another port in flotilla.toml",
+            )
+
+
+def up(project: Project, timeout: float = 90.0) -> dict[str, Any]:
+    paths = LocalPaths(project.root)
+    if daemon_pid(paths) and paths.status.exists():
+        return dict(read_json(paths.status))
+    preflight(project)
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    paths.status.unlink(missing_ok=True)
+    with open(paths.log, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flotilla.local.daemon", "--root", str(project.root)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=project.root,
+        )
+    paths.pid.write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = paths.log.read_text(errors="replace").splitlines()[-15:]
+            raise FlotillaError("the local environment did not start:\n" + "\n".join(tail))
+        if paths.status.exists():
+            return dict(read_json(paths.status))
+        time.sleep(0.2)
+    down(project)
+    raise FlotillaError(
+        f"the local environment did not start within {timeout:.0f}s; see {paths.log}"
+    )
+
+
+def down(project: Project, timeout: float = 120.0) -> bool:
+    """Stop the daemon (it stops its containers, ALB, registry, emulator). False if none ran."""
+    paths = LocalPaths(project.root)
+    children: list[int] = []
+    if paths.status.exists():
+        with contextlib.suppress(ValueError):
+            children = list(read_json(paths.status).get("children", []))
+    pid = daemon_pid(paths)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    # Whatever a crashed daemon left behind: its children and its containers.
+    for child in children:
+        if _alive(child):
+            os.kill(child, signal.SIGTERM)
+    _remove_containers(paths)
+    paths.pid.unlink(missing_ok=True)
+    paths.status.unlink(missing_ok=True)
+    return pid is not None
+
+
+def _remove_containers(paths: LocalPaths) -> None:
+    try:
+        from flotilla.local.tasks import docker_client, ours
+
+        for c in ours(docker_client(), paths.env_id):
+            c.remove(force=True)
+    except Exception:
+        pass

@@ -1,0 +1,187 @@
+"""One read of what the emulator says should exist: ECS services and the ALB's config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from flotilla.local.emulator import FAKE_CREDENTIALS
+
+
+def clients(url: str, region: str) -> dict[str, Any]:
+    """boto3 clients on the emulator (the daemon never talks to real AWS)."""
+    kw: dict[str, Any] = {
+        "endpoint_url": url,
+        "region_name": region,
+        "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+    }
+    names = ("ecs", "elbv2", "ssm", "secretsmanager", "ecr")
+    return {n: boto3.client(n, **kw) for n in names}  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    arn: str
+    name: str
+    port: int
+    health_path: str
+    interval: int
+    timeout: int
+    healthy: int
+    unhealthy: int
+    matcher: str
+    deregistration_delay: int
+    targets: tuple[tuple[str, int], ...] = ()  # registered (ip, port)
+
+
+@dataclass(frozen=True)
+class Rule:
+    priority: int  # the default rule sorts last
+    paths: tuple[str, ...]  # path-pattern values (OR); empty = any
+    hosts: tuple[str, ...]  # host-header values (OR); empty = any
+    action: dict[str, Any]  # the first forward or fixed-response action
+
+
+@dataclass(frozen=True)
+class Listener:
+    lb_name: str
+    port: int
+    rules: tuple[Rule, ...]  # priority order, default last
+
+
+@dataclass(frozen=True)
+class Service:
+    cluster: str  # cluster name
+    name: str
+    task_definition: str  # ARN
+    desired: int
+    target_group: str | None  # ARN
+    container_name: str | None
+    container_port: int | None
+    grace: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.cluster}/{self.name}"
+
+
+@dataclass
+class Snapshot:
+    services: dict[str, Service] = field(default_factory=dict)
+    task_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    target_groups: dict[str, TargetGroup] = field(default_factory=dict)
+    listeners: list[Listener] = field(default_factory=list)
+
+
+def _pages(client: Any, op: str, key: str, **kw: Any) -> list[Any]:
+    out: list[Any] = []
+    for page in client.get_paginator(op).paginate(**kw):
+        out += page[key]
+    return out
+
+
+def _name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def read_ecs(ecs: Any, snap: Snapshot, td_cache: dict[str, dict[str, Any]]) -> None:
+    for cluster_arn in _pages(ecs, "list_clusters", "clusterArns"):
+        arns = _pages(ecs, "list_services", "serviceArns", cluster=cluster_arn)
+        for i in range(0, len(arns), 10):
+            for s in ecs.describe_services(cluster=cluster_arn, services=arns[i : i + 10])[
+                "services"
+            ]:
+                if s.get("status", "ACTIVE") != "ACTIVE":
+                    continue
+                lbs = s.get("loadBalancers") or [{}]
+                svc = Service(
+                    cluster=_name(cluster_arn),
+                    name=s["serviceName"],
+                    task_definition=s["taskDefinition"],
+                    desired=int(s.get("desiredCount", 0)),
+                    target_group=lbs[0].get("targetGroupArn"),
+                    container_name=lbs[0].get("containerName"),
+                    container_port=lbs[0].get("containerPort"),
+                    grace=int(s.get("healthCheckGracePeriodSeconds") or 0),
+                )
+                snap.services[svc.key] = svc
+                td = svc.task_definition
+                if td not in td_cache:  # revisions are immutable: read each once
+                    td_cache[td] = ecs.describe_task_definition(taskDefinition=td)["taskDefinition"]
+                snap.task_definitions[td] = td_cache[td]
+
+
+def _tg(elb: Any, t: dict[str, Any]) -> TargetGroup:
+    attrs = elb.describe_target_group_attributes(TargetGroupArn=t["TargetGroupArn"])
+    delay = 300  # ALB's default
+    for a in attrs["Attributes"]:
+        if a["Key"] == "deregistration_delay.timeout_seconds":
+            delay = int(a["Value"])
+    health = elb.describe_target_health(TargetGroupArn=t["TargetGroupArn"])
+    targets = tuple(
+        sorted(
+            (d["Target"]["Id"], int(d["Target"].get("Port", t.get("Port", 80))))
+            for d in health["TargetHealthDescriptions"]
+            if d.get("TargetHealth", {}).get("State") not in ("unused", "draining")
+        )
+    )
+    return TargetGroup(
+        arn=t["TargetGroupArn"],
+        name=t["TargetGroupName"],
+        port=int(t.get("Port") or 80),
+        health_path=t.get("HealthCheckPath") or "/",
+        interval=int(t.get("HealthCheckIntervalSeconds") or 30),
+        timeout=int(t.get("HealthCheckTimeoutSeconds") or 5),
+        healthy=int(t.get("HealthyThresholdCount") or 5),
+        unhealthy=int(t.get("UnhealthyThresholdCount") or 2),
+        matcher=(t.get("Matcher") or {}).get("HttpCode") or "200",
+        deregistration_delay=delay,
+        targets=targets,
+    )
+
+
+def _values(cond: dict[str, Any], config_key: str) -> tuple[str, ...]:
+    vals = cond.get(config_key, {}).get("Values") or cond.get("Values") or []
+    return tuple(vals)
+
+
+def _rule(r: dict[str, Any]) -> Rule:
+    paths: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    for c in r.get("Conditions", []):
+        if c.get("Field") == "path-pattern":
+            paths += _values(c, "PathPatternConfig")
+        elif c.get("Field") == "host-header":
+            hosts += _values(c, "HostHeaderConfig")
+    actions = sorted(r.get("Actions", []), key=lambda a: a.get("Order", 0))
+    usable = [a for a in actions if a["Type"] in ("forward", "fixed-response")]
+    prio = r.get("Priority", "default")
+    return Rule(
+        priority=10**9 if prio == "default" else int(prio),
+        paths=paths,
+        hosts=hosts,
+        action=usable[0] if usable else {"Type": "fixed-response"},
+    )
+
+
+def read_elb(elb: Any, snap: Snapshot) -> None:
+    for t in _pages(elb, "describe_target_groups", "TargetGroups"):
+        snap.target_groups[t["TargetGroupArn"]] = _tg(elb, t)
+    for lb in _pages(elb, "describe_load_balancers", "LoadBalancers"):
+        if lb.get("Type", "application") != "application":
+            continue
+        for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            rules = elb.describe_rules(ListenerArn=li["ListenerArn"])["Rules"]
+            parsed = sorted((_rule(r) for r in rules), key=lambda r: r.priority)
+            snap.listeners.append(Listener(lb["LoadBalancerName"], int(li["Port"]), tuple(parsed)))
+
+
+def read(cl: dict[str, Any], td_cache: dict[str, dict[str, Any]]) -> Snapshot:
+    snap = Snapshot()
+    read_ecs(cl["ecs"], snap, td_cache)
+    read_elb(cl["elbv2"], snap)
+    return snap

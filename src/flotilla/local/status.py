@@ -1,0 +1,83 @@
+"""The local `StatusSource`: rollouts as the local runtime reports them (`status.json`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flotilla.deploy.status import ServiceStatus, TargetHealth
+from flotilla.errors import FlotillaError
+from flotilla.local.paths import LocalPaths, read_json
+from flotilla.project import Project, load_project
+
+STALE = 15.0  # s without a status update: the daemon is gone
+
+
+class LocalStatusSource:
+    """Reads the daemon's status file; checks the emulator so a fresh apply is never missed."""
+
+    def __init__(self, paths: LocalPaths, ecs: Any = None) -> None:
+        self.paths = paths
+        self._ecs = ecs
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = read_json(self.paths.status)
+        except (OSError, ValueError):
+            data = {}
+        if not data or time.time() - float(data.get("updated", 0)) > STALE:
+            raise FlotillaError(
+                f"the local environment is not running (no fresh {self.paths.status})",
+                hint="run `flotilla local up` (or `make demo`)",
+            )
+        return data
+
+    def _observed(self, cluster: str, service: str) -> tuple[str, int] | None:
+        """(task definition, desired count) the emulator holds now."""
+        if self._ecs is None:
+            from flotilla.deploy import aws
+
+            self._ecs = aws.client("ecs")
+        found = self._ecs.describe_services(cluster=cluster, services=[service])["services"]
+        if not found:
+            return None
+        return str(found[0]["taskDefinition"]), int(found[0].get("desiredCount", 0))
+
+    def service_status(
+        self, cluster: str, service: str, target_group_arn: str | None
+    ) -> ServiceStatus:
+        data = self._read()
+        key = f"{cluster.rsplit('/', 1)[-1]}/{service}"
+        e = data["services"].get(key)
+        observed = self._observed(cluster, service)
+        if e is None or observed is None:
+            return ServiceStatus(
+                service,
+                observed[0] if observed else "",
+                observed[1] if observed else 0,
+                0,
+                0,
+                "IN_PROGRESS",
+                "the local runtime has not seen this service yet",
+            )
+        state = e["rollout_state"]
+        reason = e["rollout_reason"]
+        if observed != (e["observed_task_definition"], e["desired"]):
+            # The daemon reads the emulator once a second: an apply it has not seen yet.
+            state, reason = "IN_PROGRESS", "the local runtime has not seen this change yet"
+        return ServiceStatus(
+            name=service,
+            task_definition=e["task_definition"],
+            desired=e["desired"],
+            running=e["running"],
+            pending=e["pending"],
+            rollout_state=state,
+            rollout_reason=reason,
+            rolled_back=e["rolled_back"] and state == "FAILED",
+            stopped_reasons=tuple(e["stopped_reasons"]),
+            targets=tuple(TargetHealth(t["target"], t["state"], t["reason"]) for t in e["targets"]),
+        )
+
+
+def source(project: Project | None = None) -> LocalStatusSource:
+    return LocalStatusSource(LocalPaths((project or load_project()).root))
