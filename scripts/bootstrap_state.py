@@ -1,0 +1,47 @@
+"""Create Terraform's state bucket once per account: versioned, encrypted, public access blocked.
+
+python scripts/bootstrap_state.py --env staging     # bucket and region from the .tfbackend
+python scripts/bootstrap_state.py --bucket NAME --region us-east-1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flotilla.deploy.state import backend_settings, ensure_state_bucket
+from flotilla.errors import FlotillaError
+from flotilla.manifest import ENVIRONMENTS
+from flotilla.project import load_project
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--env",
+        choices=ENVIRONMENTS,
+        help="read bucket and region from infra/terraform/environments/<env>.s3.tfbackend",
+    )
+    parser.add_argument("--bucket", help="bucket name (instead of --env)")
+    parser.add_argument("--region", help="bucket region (default: the .tfbackend's)")
+    args = parser.parse_args(argv)
+    try:
+        if args.env:
+            path = load_project().terraform_dir / "environments" / f"{args.env}.s3.tfbackend"
+            settings = backend_settings(path)
+            bucket, region = args.bucket or settings["bucket"], args.region or settings["region"]
+        elif args.bucket:
+            bucket, region = args.bucket, args.region or "us-east-1"
+        else:
+            parser.error("give --env or --bucket")
+        created = ensure_state_bucket(bucket, region)
+    except FlotillaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    verb = "created" if created else "already exists; settings re-applied:"
+    print(f"state bucket {bucket} ({region}) {verb} versioned, encrypted, public access blocked")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Manifests -> the service map, `build/<env>/services.tfvars.json`, Terraform's only input
+about services (schema: docs/architecture.md and infra/terraform/README.md).
+
+Each service gets a listener-rule `priority` derived from its name alone, so adding or removing
+a service never reorders another's rules. Terraform uses `2p` (the 404 for metrics and stats)
+and `2p + 1` (forward), hence the range 1..24999 (ALB priorities stop at 50000).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from flotilla.discovery import Service
+from flotilla.errors import UsageError
+from flotilla.manifest import ENVIRONMENTS
+from flotilla.project import Project
+
+MAX_PRIORITY = 24_999
+IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9.-]*(:[0-9]+)?/[a-z0-9][a-z0-9._/-]*@sha256:[0-9a-f]{64}$")
+
+
+def priority(name: str) -> int:
+    """A stable rule priority in 1..24999 from the service name (sha256, not `hash()`)."""
+    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+    return digest % MAX_PRIORITY + 1
+
+
+def check_environment(env: str) -> None:
+    if env not in ENVIRONMENTS:
+        raise UsageError(f"unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}")
+
+
+def build_service_map(services: list[Service], env: str, images: dict[str, str]) -> dict[str, Any]:
+    """`{"services": {name: {...}}}` for `env`, with `[environments.<env>]` overrides applied.
+
+    `images` maps each service name to `repository_url@sha256:<digest>`. Raises UsageError
+    (before anything is written) for a missing or unpinned image or a priority collision.
+    """
+    check_environment(env)
+    missing = [s.name for s in services if s.name not in images]
+    if missing:
+        raise UsageError(f"no image for service(s) {', '.join(missing)} in the service map")
+    entries: dict[str, dict[str, Any]] = {}
+    owner: dict[int, str] = {}
+    for svc in sorted(services, key=lambda s: s.name):
+        image = images[svc.name]
+        if not IMAGE_REF.match(image):
+            raise UsageError(
+                f"service {svc.name}: image {image!r} must be pinned by digest, "
+                "'<registry>/<repository>@sha256:<64 hex>'"
+            )
+        p = priority(svc.name)
+        if p in owner:
+            raise UsageError(
+                f"services {owner[p]!r} and {svc.name!r} get the same listener-rule priority {p}",
+                hint="rename one of them (priorities are derived from the name)",
+            )
+        owner[p] = svc.name
+        m = svc.manifest.for_env(env)
+        entries[svc.name] = {
+            "path": m.path,
+            "port": m.port,
+            "health": m.health_path,
+            "cpu": m.cpu,
+            "memory": m.memory,
+            "count": m.count,
+            "min": m.min,
+            "max": m.max,
+            "env": dict(sorted(m.env.items())),
+            "secrets": dict(sorted(m.secrets.items())),
+            "slo": {"p99_ms": m.slo.p99_ms, "availability": m.slo.availability},
+            "image": image,
+            "priority": p,
+        }
+    return {"services": entries}
+
+
+def service_map_path(project: Project, env: str) -> Path:
+    return project.build_dir / env / "services.tfvars.json"
+
+
+def write_service_map(
+    project: Project, env: str, services: list[Service], images: dict[str, str]
+) -> Path:
+    """Write `build/<env>/services.tfvars.json` (stable key order, so diffs stay small)."""
+    data = build_service_map(services, env, images)
+    path = service_map_path(project, env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
