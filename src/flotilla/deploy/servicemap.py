@@ -86,8 +86,11 @@ def service_map_path(project: Project, env: str) -> Path:
 def write_service_map(
     project: Project, env: str, services: list[Service], images: dict[str, str]
 ) -> Path:
-    """Write `build/<env>/services.tfvars.json` (stable key order, so diffs stay small)."""
-    data = build_service_map(services, env, images)
+    """Write `build/<env>/services.tfvars.json` (stable key order, so diffs stay small).
+
+    The file also sets `project` from flotilla.toml, so resource names follow the project.
+    """
+    data = {"project": project.name, **build_service_map(services, env, images)}
     path = service_map_path(project, env)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
