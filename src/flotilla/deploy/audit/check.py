@@ -51,7 +51,7 @@ def check_config(cfg: AuditSection) -> None:
     """Bad allow-list entries are a usage error, before any network call."""
     if bad := licences.validate_allow_list(cfg.allow):
         raise UsageError(
-            f"flotilla.toml [audit].allow: {', '.join(map(repr, bad))} is not an SPDX licence id",
+            f"flotilla.toml audit.allow: {', '.join(map(repr, bad))} is not an SPDX licence id",
             hint="use ids from https://spdx.org/licenses/, e.g. 'MIT', 'BSD-3-Clause'",
         )
 
