@@ -13,7 +13,7 @@ export FLOTILLA_TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup base-image test test-fast lint tf-lint build lock plan deploy rollback \
-        status releases dev demo down logs audit bench clean
+        status releases promote dev demo down logs audit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ rollback: ## Redeploy the previous release of SERVICE (or TO=tag) in ENV
 
 status: ## Table of what runs in ENV
 	@$(FLOTILLA) status --env $(ENV)
+
+promote: ## Deploy to ENV (default prod) the digests that passed FROM (default staging)
+	@$(FLOTILLA) promote --from $(or $(FROM),staging) --to $(or $(filter-out local,$(ENV)),prod) $(ARGS)
 
 releases: ## The release ledger of ENV
 	@$(FLOTILLA) releases --env $(ENV) $(SERVICE)

@@ -9,7 +9,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- OS packages (Debian): the Docker engine, the ECR stand-in registry, debootstrap for
 # the offline base image, haproxy for the local ALB, wrk for benchmarks.
-APT_PKGS=(docker.io docker-registry apache2-utils debootstrap haproxy wrk iproute2 procps)
+APT_PKGS=(docker-registry apache2-utils debootstrap haproxy wrk iproute2 procps shellcheck)
+# A machine with a working engine (e.g. a CI runner) keeps its own Docker.
+docker info >/dev/null 2>&1 || command -v dockerd >/dev/null || APT_PKGS+=(docker.io)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

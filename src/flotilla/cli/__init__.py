@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flotilla.errors import FlotillaError
 
@@ -29,7 +30,7 @@ def _root(
 
 
 def _register() -> None:
-    from flotilla.cli import audit, build, deploy, local, runtime, services  # noqa: F401
+    from flotilla.cli import audit, build, deploy, local, promote, runtime, services  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,7 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     except FlotillaError as exc:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         err_console.print(
-            f"[bold red]error:[/] {type(exc).__name__}: {exc}\n"
+            f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "  (run with --debug for a traceback)",
             highlight=False,
             soft_wrap=True,

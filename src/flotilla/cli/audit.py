@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from flotilla.cli import app
-from flotilla.cli import promote as _promote  # noqa: F401  (registers `promote` until cli/__init__ does)
 
 
 @app.command("audit")
