@@ -16,11 +16,11 @@ SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ven
 SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
 
-def iter_files(root: Path) -> Iterator[Path]:
+def iter_files(root: Path, skip: frozenset[str] = frozenset()) -> Iterator[Path]:
     """Files under `root` that go into an image, sorted; caches and bytecode are left out."""
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).parts
-        if any(p in SKIP_DIRS or p.endswith(".egg-info") for p in rel):
+        if any(p in SKIP_DIRS or p in skip or p.endswith(".egg-info") for p in rel):
             continue
         if path.is_file() and not path.name.endswith(SKIP_SUFFIXES):
             yield path

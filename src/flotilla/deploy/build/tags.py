@@ -17,7 +17,9 @@ UNHASHED_ARGS = frozenset({"REVISION", "SOURCE", "CONTENT_TAG"})
 
 
 def service_files(service: Service) -> list[tuple[str, Path]]:
-    return [(str(p.relative_to(service.root)), p) for p in iter_files(service.root)]
+    """What goes to /srv/service: the service folder without its tests (they never run there)."""
+    files = iter_files(service.root, skip=frozenset({"tests"}))
+    return [(str(p.relative_to(service.root)), p) for p in files]
 
 
 def content_tag(
