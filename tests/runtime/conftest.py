@@ -14,7 +14,7 @@ path = "/slow"
 version = "0.1.0"
 """
 
-SLOW_CODE = '''
+SLOW_CODE = """
 import asyncio
 import os
 from pathlib import Path
@@ -29,7 +29,7 @@ async def wait(request: Request) -> dict:
     Path(os.environ["SLOW_MARKER"]).write_text("started")
     await asyncio.sleep(float(request.query.get("seconds", "1")))
     return {"waited": True}
-'''
+"""
 
 
 @pytest.fixture

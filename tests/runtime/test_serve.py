@@ -19,23 +19,25 @@ ORDERS = REPO / "services" / "orders"
 @pytest.mark.parametrize("framework", ["fastapi", "flask", "django"])
 def test_orders_plugin_under_each_framework(framework: str, tmp_path: Path) -> None:
     log = tmp_path / "stdout.log"
-    with serve_process(ORDERS, "--framework", framework, stdout=log) as (base, _):
-        with httpx.Client(base_url=base, timeout=10) as c:
-            made = c.post("/orders", json={"customer": "z", "items": [{"sku": "a"}]})
-            assert made.status_code == 201
-            order_id = made.json()["id"]
-            got = c.get(f"/orders/{order_id}", headers={"X-Request-Id": "req-abc"})
-            assert got.json()["customer"] == "z"
-            assert got.headers["x-request-id"] == "req-abc"
-            assert c.get("/orders/healthz").json() == {"status": "ok"}
-            assert c.get("/orders/readyz").json() == {"status": "ready"}
-            metrics = c.get("/orders/metrics")
-            assert metrics.headers["content-type"].startswith("text/plain")
-            assert 'route="/orders/{order_id}"' in metrics.text
-            assert f"/orders/{order_id}" + '"' not in metrics.text
-            stats = c.get("/orders/stats").json()
-            row = next(r for r in stats["routes"] if r["route"] == "/orders/{order_id}")
-            assert row["count"] == 1 and row["p99_ms"] >= row["p50_ms"] > 0
+    with (
+        serve_process(ORDERS, "--framework", framework, stdout=log) as (base, _),
+        httpx.Client(base_url=base, timeout=10) as c,
+    ):
+        made = c.post("/orders", json={"customer": "z", "items": [{"sku": "a"}]})
+        assert made.status_code == 201
+        order_id = made.json()["id"]
+        got = c.get(f"/orders/{order_id}", headers={"X-Request-Id": "req-abc"})
+        assert got.json()["customer"] == "z"
+        assert got.headers["x-request-id"] == "req-abc"
+        assert c.get("/orders/healthz").json() == {"status": "ok"}
+        assert c.get("/orders/readyz").json() == {"status": "ready"}
+        metrics = c.get("/orders/metrics")
+        assert metrics.headers["content-type"].startswith("text/plain")
+        assert 'route="/orders/{order_id}"' in metrics.text
+        assert f"/orders/{order_id}" + '"' not in metrics.text
+        stats = c.get("/orders/stats").json()
+        row = next(r for r in stats["routes"] if r["route"] == "/orders/{order_id}")
+        assert row["count"] == 1 and row["p99_ms"] >= row["p50_ms"] > 0
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     mine = [entry for entry in lines if entry["request_id"] == "req-abc"]
     assert len(mine) == 1

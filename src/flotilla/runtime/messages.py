@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -121,9 +121,13 @@ def parse_cookies(header: str) -> dict[str, str]:
 
 
 class Request:
-    """One HTTP request, the same whichever framework serves the plugin."""
+    """One HTTP request, the same whichever framework serves the plugin.
 
-    __slots__ = ("_cookies", "body", "headers", "method", "path", "path_params", "query")
+    Adapters may pass the raw query string and callables for headers and body: they are
+    parsed on first use, so a handler pays only for what it reads.
+    """
+
+    __slots__ = ("_body", "_cookies", "_headers", "_query", "method", "path", "path_params")
 
     def __init__(
         self,
@@ -131,17 +135,35 @@ class Request:
         method: str,
         path: str,
         path_params: dict[str, str],
-        query: QueryParams,
-        headers: Headers,
-        body: bytes,
+        query: QueryParams | str,
+        headers: Headers | Callable[[], Headers],
+        body: bytes | Callable[[], bytes],
     ) -> None:
         self.method = method
         self.path = path
         self.path_params = path_params
-        self.query = query
-        self.headers = headers
-        self.body = body
+        self._query = query
+        self._headers = headers
+        self._body = body
         self._cookies: dict[str, str] | None = None
+
+    @property
+    def query(self) -> QueryParams:
+        if isinstance(self._query, str):
+            self._query = QueryParams.parse(self._query)
+        return self._query
+
+    @property
+    def headers(self) -> Headers:
+        if not isinstance(self._headers, Headers):
+            self._headers = self._headers()
+        return self._headers
+
+    @property
+    def body(self) -> bytes:
+        if not isinstance(self._body, bytes):
+            self._body = self._body()
+        return self._body
 
     @property
     def cookies(self) -> dict[str, str]:

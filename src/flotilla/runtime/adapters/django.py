@@ -44,8 +44,8 @@ def _view(spec: RouteSpec) -> Any:
             path=request.path,
             path_params=params,
             query=read_query(request.META),
-            headers=read_headers(request.META),
-            body=read_body(request),
+            headers=lambda: read_headers(request.META),
+            body=lambda: read_body(request),
         )
         return build_response(dispatch.call_sync(found[0], found[1], req))
 

@@ -12,15 +12,17 @@ from starlette.responses import Response as StarletteResponse
 from starlette.types import ASGIApp
 
 from flotilla.runtime import dispatch
-from flotilla.runtime.messages import Headers, QueryParams, Request
+from flotilla.runtime.messages import Headers, Request
 from flotilla.runtime.plugin import Handler, Plugin, RouteSpec
 
 # Every method reaches our endpoint, so 405 + Allow come from the shared dispatch code.
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def read_query(request: StarletteRequest) -> QueryParams:
-    return QueryParams.parse(request.scope["query_string"].decode("latin-1"))
+def read_query(request: StarletteRequest) -> str:
+    """The raw query string, decoded as WSGI does (latin-1); parsed on first use."""
+    query: bytes = request.scope["query_string"]
+    return query.decode("latin-1")
 
 
 def read_headers(request: StarletteRequest) -> Headers:
@@ -55,7 +57,7 @@ def _endpoint(spec: RouteSpec) -> Any:
             path=request.scope["path"],
             path_params=dict(request.path_params),
             query=read_query(request),
-            headers=read_headers(request),
+            headers=lambda: read_headers(request),
             body=await read_body(request),
         )
         return build_response(await dispatch.call_async(handler, is_async, req, _run_sync))

@@ -20,17 +20,17 @@ def read_body(request: flask.Request) -> bytes:
 
 
 def build_response(rendered: dispatch.Rendered) -> flask.Response:
-    response = flask.Response(rendered.body, status=rendered.status)
-    del response.headers["Content-Type"]  # Flask defaults to text/html; we set our own
-    for key, value in rendered.headers:
-        response.headers.add(key, value)
+    response = flask.Response(rendered.body, status=rendered.status, headers=rendered.headers)
+    if not any(k == "content-type" for k, _ in rendered.headers):
+        del response.headers["Content-Type"]  # Flask's default is text/html
     return response
 
 
 def _view(spec: RouteSpec) -> Any:
     def view(**params: str) -> flask.Response:
-        req = flask.request
-        set_route(req.environ, spec.path)
+        req = flask.request._get_current_object()  # type: ignore[attr-defined]
+        environ = req.environ
+        set_route(environ, spec.path)
         found = spec.handler_for(req.method)
         if found is None:
             return build_response(dispatch.method_not_allowed(spec))
@@ -38,9 +38,9 @@ def _view(spec: RouteSpec) -> Any:
             method=req.method,
             path=req.script_root + req.path,
             path_params=params,
-            query=read_query(req.environ),
-            headers=read_headers(req.environ),
-            body=read_body(req),
+            query=read_query(environ),
+            headers=lambda: read_headers(environ),
+            body=lambda: read_body(req),
         )
         return build_response(dispatch.call_sync(found[0], found[1], request))
 

@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flotilla.runtime import dispatch
-from flotilla.runtime.messages import Headers, QueryParams
+from flotilla.runtime.messages import Headers
 
 _UNPREFIXED = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
 
 
-def read_query(environ: Mapping[str, Any]) -> QueryParams:
-    # WSGI gives the raw query as latin-1 text, as the ASGI adapter decodes it too.
-    return QueryParams.parse(environ.get("QUERY_STRING", ""))
+def read_query(environ: Mapping[str, Any]) -> str:
+    """The raw query string (latin-1 text in WSGI, as the ASGI adapter decodes it too);
+    Request parses it with QueryParams.parse on first use."""
+    return str(environ.get("QUERY_STRING", ""))
 
 
 def read_headers(environ: Mapping[str, Any]) -> Headers:

@@ -1,0 +1,193 @@
+"""Plugin API overhead: the same endpoint written natively and through the plugin API, per
+framework, each served by `flotilla serve` (same server, same single worker, same runtime
+layer), loaded with wrk on 127.0.0.1. Rounds interleave native/plugin to cancel drift.
+
+Targets: plugin throughput >= 0.97x native, plugin p99 <= 1.05x native.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+
+ROUNDS = 5
+SECONDS = 3
+CONNECTIONS = 16
+PATH = "/items/abc?tag=x&tag=y"
+FRAMEWORKS = ("fastapi", "flask", "django")
+
+PLUGIN = """
+from flotilla import Plugin, Request
+
+plugin = Plugin("bench")
+
+
+@plugin.get("/items/{item_id}")
+def item(request: Request) -> dict:
+    return {"id": request.path_params["item_id"], "tags": request.query.getlist("tag")}
+"""
+
+NATIVE = {
+    "fastapi": """
+from fastapi import FastAPI, Query
+
+app = FastAPI()
+
+
+@app.get("/items/{item_id}")
+def item(item_id: str, tag: list[str] = Query(default=[])) -> dict:
+    return {"id": item_id, "tags": tag}
+""",
+    "flask": """
+from flask import Flask, jsonify, request
+
+app = Flask("bench")
+
+
+@app.get("/items/<item_id>")
+def item(item_id):
+    return jsonify({"id": item_id, "tags": request.args.getlist("tag")})
+""",
+    "django": """
+import os
+
+from django.core.wsgi import get_wsgi_application
+from django.http import JsonResponse
+from django.urls import path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_native")
+DEBUG = False
+SECRET_KEY = "bench-only"
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "bench_native"
+INSTALLED_APPS = []
+MIDDLEWARE = []
+DATABASES = {}
+
+
+def item(request, item_id):
+    return JsonResponse({"id": item_id, "tags": request.GET.getlist("tag")})
+
+
+urlpatterns = [path("items/<str:item_id>", item)]
+app = get_wsgi_application()
+""",
+}
+
+
+def make_service(root: Path, framework: str, variant: str) -> Path:
+    folder = root / f"{framework}-{variant}"
+    folder.mkdir()
+    module = "bench_plugin_svc" if variant == "plugin" else "bench_native"
+    code = PLUGIN if variant == "plugin" else NATIVE[framework]
+    (folder / f"{module}.py").write_text(textwrap.dedent(code))
+    entry = f"{module}:{'plugin' if variant == 'plugin' else 'app'}"
+    extra = (
+        'django_settings = "bench_native"\n'
+        if framework == "django" and variant == "native"
+        else ""
+    )
+    (folder / "service.toml").write_text(
+        f'name = "{framework}-{variant}"\nframework = "{framework}"\nentry = "{entry}"\n'
+        f'path = "/bench"\nversion = "0.0.0"\n{extra}'
+    )
+    return folder
+
+
+def wrk(url: str) -> tuple[float, float]:
+    """(requests/s, p99 ms) from one bounded wrk run."""
+    import subprocess
+
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url],
+        capture_output=True, text=True, check=True, timeout=SECONDS + 30,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out)
+    assert m, out
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} error responses")
+    return rps, p99
+
+
+def main() -> int:
+    from contextlib import ExitStack
+
+    from bench.machine import write
+    from flotilla.runtime.testing import serve_process
+
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 1
+    console = Console()
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {
+        fw: {"native": [], "plugin": []} for fw in FRAMEWORKS
+    }
+    with tempfile.TemporaryDirectory(prefix="flotilla-bench-") as tmp, ExitStack() as stack:
+        urls = {}
+        for fw in FRAMEWORKS:
+            for variant in ("native", "plugin"):
+                folder = make_service(Path(tmp), fw, variant)
+                base, _ = stack.enter_context(serve_process(folder))
+                urls[fw, variant] = f"{base}/bench{PATH}"
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("wrk", total=ROUNDS * len(FRAMEWORKS) * 2)
+            for rnd in range(ROUNDS):
+                for fw in FRAMEWORKS:
+                    # Alternate which goes first so neither always gets the warmer machine.
+                    order = ("native", "plugin") if rnd % 2 == 0 else ("plugin", "native")
+                    for variant in order:
+                        progress.update(task, description=f"round {rnd + 1} {fw} {variant}")
+                        results[fw][variant].append(wrk(urls[fw, variant]))
+                        progress.advance(task)
+    rows, data, missed = [], {}, []
+    for fw in FRAMEWORKS:
+        nat_rps = statistics.median(r for r, _ in results[fw]["native"])
+        plg_rps = statistics.median(r for r, _ in results[fw]["plugin"])
+        nat_p99 = statistics.median(p for _, p in results[fw]["native"])
+        plg_p99 = statistics.median(p for _, p in results[fw]["plugin"])
+        rps_ratio, p99_ratio = plg_rps / nat_rps, plg_p99 / nat_p99
+        ok = rps_ratio >= 0.97 and p99_ratio <= 1.05
+        if not ok:
+            missed.append(fw)
+        rows.append(
+            f"| {fw} | {nat_rps:,.0f} | {plg_rps:,.0f} | **{rps_ratio:.3f}** | "
+            f"{nat_p99:.2f} | {plg_p99:.2f} | **{p99_ratio:.3f}** | {'yes' if ok else 'NO'} |"
+        )
+        data[fw] = {
+            "native_rps": nat_rps, "plugin_rps": plg_rps, "rps_ratio": rps_ratio,
+            "native_p99_ms": nat_p99, "plugin_p99_ms": plg_p99, "p99_ratio": p99_ratio,
+            "rounds": results[fw], "meets_target": ok,
+        }  # fmt: skip
+    md = [
+        "# Plugin API overhead vs native, per framework",
+        "",
+        f"`GET /bench{PATH}` returning the same JSON, written natively and with the plugin API.",
+        "Both served by `flotilla serve` (uvicorn, 1 worker, same runtime layer incl. access",
+        f"log and metrics); wrk -t1 -c{CONNECTIONS}, {ROUNDS} interleaved rounds x {SECONDS} s;",
+        "medians of the rounds. Target: throughput ratio >= 0.97, p99 ratio <= 1.05.",
+        "",
+        "| framework | native req/s | plugin req/s | ratio | native p99 ms | plugin p99 ms "
+        "| ratio | target met |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    if missed:
+        md += ["", f"Target missed for: {', '.join(missed)}. See `notes` below."]
+    write("plugin_overhead", "\n".join(md), {"frameworks": data, "missed": missed})
+    console.print("\n".join(md))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
