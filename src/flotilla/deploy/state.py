@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flotilla.deploy import aws
 from flotilla.errors import FlotillaError, UsageError
@@ -48,14 +50,31 @@ def _deny_insecure_transport(bucket: str) -> str:
     )
 
 
-def ensure_state_bucket(bucket: str, region: str) -> bool:
+def _s3(region: str, env: Mapping[str, str] | None) -> Any:
+    if env is None:
+        return aws.client("s3", region)
+    import boto3
+
+    # Settings given explicitly (Terraform's extra_env), not the process environment.
+    return boto3.client(
+        "s3",
+        region_name=region,
+        endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+    )
+
+
+def ensure_state_bucket(bucket: str, region: str, *, env: Mapping[str, str] | None = None) -> bool:
     """Make `bucket` exist: versioned, SSE encrypted, public access blocked, TLS only.
 
     Idempotent: the settings are (re)applied every time. Returns True when it was created.
+    `env` (endpoint and credentials) replaces the process environment when given.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    s3 = aws.client("s3", region)
+    s3 = _s3(region, env)
     errors = (BotoCoreError, ClientError)
     created = False
     try:
@@ -99,7 +118,9 @@ def ensure_state_bucket(bucket: str, region: str) -> bool:
                 ]
             },
         )
-        s3.put_bucket_policy(Bucket=bucket, Policy=_deny_insecure_transport(bucket))
+        # A TLS-only policy would lock out a plain-http emulator endpoint (ENV=local).
+        if not str(s3.meta.endpoint_url).startswith("http://"):
+            s3.put_bucket_policy(Bucket=bucket, Policy=_deny_insecure_transport(bucket))
     except errors as exc:
         raise FlotillaError(f"cannot configure state bucket {bucket!r}: {exc}") from None
     return created

@@ -150,7 +150,7 @@ class Terraform:
             from flotilla.deploy.state import backend_settings, ensure_state_bucket
 
             settings = backend_settings(self.backend_file)
-            ensure_state_bucket(settings["bucket"], settings["region"])
+            ensure_state_bucket(settings["bucket"], settings["region"], env=self.run_env)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         plugin_dir = self.run_env.get("FLOTILLA_TF_PLUGIN_DIR") or None
         self._run(
