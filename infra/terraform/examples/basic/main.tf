@@ -37,11 +37,10 @@ module "network" {
 }
 
 module "alb" {
-  source              = "../../modules/alb"
-  name                = local.name
-  vpc_id              = module.network.vpc_id
-  public_subnet_ids   = module.network.public_subnet_ids
-  deletion_protection = false
+  source            = "../../modules/alb"
+  name              = local.name
+  vpc_id            = module.network.vpc_id
+  public_subnet_ids = module.network.public_subnet_ids
 }
 
 module "cluster" {
