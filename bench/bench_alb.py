@@ -1,0 +1,120 @@
+"""The local ALB hop against going direct to a task, side by side in one run (wrk, bounded).
+
+Target: through the ALB >= 0.8x the direct throughput and <= +1 ms p50. Both go to the same
+task (the orders example image when built, else the test echo image) over the same network
+path haproxy uses (the task's bridge IP), so the difference is the proxy hop.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+import time
+from typing import Any
+
+from bench.machine import write
+
+ROUNDS = 3
+SECONDS = 6
+CONNECTIONS = 16
+
+
+def wrk(url: str) -> tuple[float, float]:
+    """(requests/s, p50 ms) of one bounded wrk run."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=SECONDS + 30,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    assert m, out
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{url}: {non2xx.group(1)} failed responses")
+    return rps, float(m.group(1)) * scale
+
+
+def _serve(local: Any) -> tuple[dict[str, Any], str, str]:
+    """(status, image, path): the real runtime (orders example) when its image serves, else
+    the test echo image."""
+    from tests.fixtures.local_env import build_echo_image
+
+    candidates = [("flotilla/orders:v1.0.0", "/orders/healthz", "orders", {})]
+    candidates.append((build_echo_image(), "/echo/", "echo", {"PREFIX": "/echo"}))
+    st: dict[str, Any] = {}
+    for image, path, name, env in candidates:
+        found = subprocess.run(["docker", "image", "inspect", image], capture_output=True)
+        if found.returncode:
+            continue
+        local.create(name, image, **env)
+        st = local.wait(name, lambda s: s.get("rollout_state") in ("COMPLETED", "FAILED"), 180)
+        if st.get("rollout_state") == "COMPLETED":
+            return st, image, path
+        print(f"{image} did not serve: {st.get('rollout_reason')}")
+        local.delete(name)
+    raise RuntimeError(f"no image served: {st}")
+
+
+def main() -> int:
+    import tempfile
+    from pathlib import Path
+
+    from tests.fixtures.local_env import start_env
+
+    with tempfile.TemporaryDirectory() as tmp, start_env(Path(tmp)) as local:
+        st, image, path = _serve(local)
+        direct = f"http://{st['targets'][0]['target']}{path}"
+        via = f"{local.alb}{path}"
+        wrk(direct), wrk(via)  # warm both
+        rows: list[dict[str, Any]] = []
+        for _ in range(ROUNDS):
+            for name, url in (("direct", direct), ("alb", via)):
+                rps, p50 = wrk(url)
+                rows.append({"path": name, "rps": rps, "p50_ms": p50})
+                time.sleep(0.5)
+    med = {
+        n: {k: statistics.median(r[k] for r in rows if r["path"] == n) for k in ("rps", "p50_ms")}
+        for n in ("direct", "alb")
+    }
+    ratio = med["alb"]["rps"] / med["direct"]["rps"]
+    added = med["alb"]["p50_ms"] - med["direct"]["p50_ms"]
+    ok = ratio >= 0.8 and added <= 1.0
+    md = "\n".join(
+        [
+            "# Local ALB hop vs direct to the task",
+            "",
+            f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s, {ROUNDS} alternating rounds, medians; "
+            f"image `{image}`, GET `{path}`.",
+            "",
+            "| path | requests/s | p50 (ms) |",
+            "|---|---:|---:|",
+            *[f"| {n} | {med[n]['rps']:.0f} | {med[n]['p50_ms']:.2f} |" for n in ("direct", "alb")],
+            "",
+            f"Throughput ratio ALB/direct: **{ratio:.2f}** (target >= 0.8). "
+            f"Added p50: **{added:+.2f} ms** (target <= +1 ms). {'PASS' if ok else 'FAIL'}",
+        ]
+    )
+    print(md)
+    write(
+        "alb",
+        md,
+        {
+            "rounds": rows,
+            "median": med,
+            "ratio": ratio,
+            "added_p50_ms": added,
+            "pass": ok,
+            "image": image,
+            "path": path,
+        },
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
