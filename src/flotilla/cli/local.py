@@ -58,6 +58,18 @@ def urls_cmd() -> None:
     console.print(table)
 
 
+@local_app.command("env")
+def env_cmd() -> None:
+    """Exports pointing boto3/terraform at ENV=local: eval "$(flotilla local env)"."""
+    import shlex
+
+    from flotilla.local.env import environment
+    from flotilla.project import load_project
+
+    for key, value in environment(load_project()).items():
+        print(f"export {key}={shlex.quote(value)}")
+
+
 @app.command("logs")
 def logs_cmd(
     service: str = typer.Argument(..., help="The service whose task logs to show."),

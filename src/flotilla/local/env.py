@@ -132,3 +132,24 @@ def _remove_containers(paths: LocalPaths) -> None:
             c.remove(force=True)
     except Exception:
         pass
+
+
+def environment(project: Project) -> dict[str, str]:
+    """What boto3, terraform and the registry push need to deploy to ENV=local."""
+    from flotilla.local.emulator import FAKE_CREDENTIALS
+
+    cfg = project.config.local
+    region = project.config.project.region
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{cfg.emulator_port}",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "FLOTILLA_REGISTRY": f"127.0.0.1:{cfg.registry_port}",
+    }
+
+
+def use_environment(project: Project) -> None:
+    """Point this process at ENV=local (keeps values the user set explicitly)."""
+    for key, value in environment(project).items():
+        os.environ.setdefault(key, value)
