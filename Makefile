@@ -41,7 +41,7 @@ lint: ## ruff, mypy, hadolint, actionlint and tf-lint
 tf-lint: ## terraform fmt -check, validate and checkov
 	terraform -chdir=$(TF_DIR) fmt -check -recursive
 	bash scripts/tf.sh validate
-	.venv-tools/bin/checkov -d $(TF_DIR) --quiet --compact --framework terraform
+	.venv-tools/bin/checkov -d $(TF_DIR) --quiet --compact --framework terraform --skip-download
 
 build: ## Build every service image (or SERVICE=name); unchanged ones are skipped
 	@$(FLOTILLA) build $(SERVICE) $(ARGS)

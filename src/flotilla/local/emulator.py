@@ -65,7 +65,9 @@ class Emulator:
     def start(self, timeout: float = 30.0) -> Emulator:
         if is_up(self.url):
             return self  # already running (ENV=local started it earlier)
-        exe = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+        # The venv's own moto first: a moto_server elsewhere on PATH may be another version.
+        beside = Path(sys.executable).parent / "moto_server"
+        exe = str(beside) if beside.exists() else shutil.which("moto_server") or "moto_server"
         env = {
             **os.environ,
             # AWS-managed IAM policies (e.g. AmazonECSTaskExecutionRolePolicy) exist only then.
