@@ -56,6 +56,7 @@ class Plan:
     target: Target
     git: GitInfo
     cache: Path
+    remote: str
 
 
 def run_build(
@@ -93,6 +94,7 @@ def run_build(
             probe_target(client, base, base_id, cache),
             git_info(project.root),
             cache,
+            git_remote(project.root),
         )
         jobs = [_job(plan, s) for s in services]
         todo = [j for j in jobs if _check(plan, j, progress)]
@@ -125,7 +127,7 @@ def _job(plan: Plan, service: Service) -> Job:
         "HEALTH_PATH": m.health_path,
         "VERSION": m.version,
         "REVISION": plan.git.sha or "unknown",
-        "SOURCE": git_remote(plan.project.root),
+        "SOURCE": plan.remote,
     }
     ctag = content_tag(
         service,
