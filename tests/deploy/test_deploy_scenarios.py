@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,13 +82,13 @@ class Stack:
         return out
 
     def revisions(self) -> dict[str, int]:
+        """service -> the revision number of the task definition it runs."""
         ecs = self.client("ecs")
-        arns = ecs.list_task_definitions()["taskDefinitionArns"]
-        counts: dict[str, int] = {}
-        for arn in arns:
-            family = arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
-            counts[family] = counts.get(family, 0) + 1
-        return counts
+        out = {}
+        for arn in ecs.list_services(cluster="flotilla-local")["serviceArns"]:
+            svc = ecs.describe_services(cluster="flotilla-local", services=[arn])["services"][0]
+            out[svc["serviceName"]] = int(svc["taskDefinition"].rsplit(":", 1)[-1])
+        return out
 
     def ledger(self, service: str) -> list[dict[str, Any]]:
         name = f"/flotilla/flotilla/local/releases/{service}"
@@ -117,6 +118,7 @@ def stack(
     mp.setenv("FLOTILLA_STATUS_SOURCE", "ecs")
     mp.setenv("FLOTILLA_TF_PLUGIN_DIR", os.environ.get("FLOTILLA_TF_PLUGIN_DIR", "/opt/tf-plugins"))
     mp.delenv("CI", raising=False)
+    mp.setenv("COLUMNS", "220")  # rich tables unsqueezed in captured output
     # Emulator gap: moto enforces the state bucket's TLS-only policy, and its endpoint is plain
     # http, so terraform's backend gets 403. Keep the bucket policy-free here (reported).
     import flotilla.deploy.state as state
@@ -194,7 +196,7 @@ def test_3_one_changed_service_is_the_only_one_rebuilt_pushed_and_revised(
 ) -> None:
     before_images, revisions = stack.ecs_images(), stack.revisions()
     src = stack.root / "services/orders/orders_service.py"
-    src.write_text(src.read_text() + "\n# changed by the deploy test\n")
+    src.write_text(src.read_text() + f"\n# changed by the deploy test {uuid.uuid4().hex}\n")
     commit(stack.root, "change orders")
     code, out = stack.deploy(capsys)
     assert code == 0, out
@@ -204,8 +206,8 @@ def test_3_one_changed_service_is_the_only_one_rebuilt_pushed_and_revised(
     }
     assert "pushed 1 image(s)" in out
     after = stack.revisions()
-    assert {f: after[f] - revisions.get(f, 0) for f in after if after[f] != revisions.get(f)} == {
-        next(f for f in after if "orders" in f): 1
+    assert {s: after[s] - revisions[s] for s in after if after[s] != revisions[s]} == {
+        next(s for s in after if "orders" in s): 1
     }
     changed = {s for s in before_images if stack.ecs_images()[s] != before_images[s]}
     assert len(changed) == 1 and "orders" in changed.pop()
