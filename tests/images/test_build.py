@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def test_build_tags_skip_and_rebuild(
     assert second["services"]["alpha"]["content_tag"] == alpha["content_tag"]
 
     # one service's file changes: only it rebuilds, with a new content tag, marked dirty
-    (project.services_dir / "beta" / "app.py").write_text("plugin = None  # v2\n")
+    (project.services_dir / "beta" / "app.py").write_text(f"plugin = None  # {uuid.uuid4().hex}\n")
     third = run_build(project, services, plain=True, base_image=base_image)
     assert _statuses(third) == {"alpha": "unchanged", "beta": "built"}
     beta3 = third["services"]["beta"]
@@ -100,7 +101,7 @@ def test_build_tags_skip_and_rebuild(
 
     # the runtime changes: everything rebuilds
     runtime = project.root / "src" / "flotilla" / "runtime" / "__init__.py"
-    runtime.write_text(runtime.read_text() + "\n# a runtime change\n")
+    runtime.write_text(runtime.read_text() + f"\n# runtime change {uuid.uuid4().hex}\n")
     fourth = run_build(project, services, plain=True, base_image=base_image)
     assert _statuses(fourth) == {"alpha": "built", "beta": "built"}
     assert fourth["services"]["alpha"]["content_tag"] != alpha["content_tag"]
