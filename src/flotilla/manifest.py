@@ -249,4 +249,5 @@ def load_manifest(path: Path) -> Manifest:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_manifest(text, str(path), folder_name=path.parent.name)
+    # Resolved: an image may reach the service folder through a link (/srv/service).
+    return parse_manifest(text, str(path), folder_name=path.resolve().parent.name)
