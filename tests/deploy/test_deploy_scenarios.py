@@ -119,28 +119,6 @@ def stack(
     mp.setenv("FLOTILLA_TF_PLUGIN_DIR", os.environ.get("FLOTILLA_TF_PLUGIN_DIR", "/opt/tf-plugins"))
     mp.delenv("CI", raising=False)
     mp.setenv("COLUMNS", "220")  # rich tables unsqueezed in captured output
-    # Emulator gap: moto enforces the state bucket's TLS-only policy, and its endpoint is plain
-    # http, so terraform's backend gets 403. Keep the bucket policy-free here (reported).
-    import flotilla.deploy.state as state
-
-    mp.setattr(
-        state,
-        "_deny_insecure_transport",
-        lambda bucket: json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "AllowAccount",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                        "Action": "s3:*",
-                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                    }
-                ],
-            }
-        ),
-    )
     yield Stack(root, emu, reg, base_image, mp)
     mp.undo()
     reg.stop()
