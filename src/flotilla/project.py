@@ -33,8 +33,16 @@ class AuditSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     allow: list[str] = Field(
         default_factory=lambda: [
-            "MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0",
-            "Python-2.0", "MPL-2.0", "0BSD", "Unlicense",
+            "MIT",
+            "BSD-2-Clause",
+            "BSD-3-Clause",
+            "Apache-2.0",
+            "ISC",
+            "PSF-2.0",
+            "Python-2.0",
+            "MPL-2.0",
+            "0BSD",
+            "Unlicense",
         ]
     )
     ignore_packages: list[str] = Field(default_factory=list)
