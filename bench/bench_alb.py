@@ -15,6 +15,12 @@ from typing import Any
 
 from bench.machine import write
 
+VERSION_ROUTE = """
+
+@plugin.get("/meta/version")
+def version(request: Request) -> dict[str, str]:
+    return {"version": "2"}
+"""
 ROUNDS = 3
 SECONDS = 6
 CONNECTIONS = 16
@@ -60,6 +66,53 @@ def _serve(local: Any) -> tuple[dict[str, Any], str, str]:
     raise RuntimeError(f"no image served: {st}")
 
 
+def deploy_time() -> dict[str, Any]:
+    """Seconds from `flotilla deploy --env local` with one changed service to its new version
+    answering through the ALB, and to the command's end (steady state, smoke, ledger)."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import requests
+    from tests.fixtures.local_env import scratch_project
+
+    flotilla = str(Path(sys.executable).parent / "flotilla")
+    with tempfile.TemporaryDirectory() as tmp, scratch_project(Path(tmp)) as p:
+        first = p.run("deploy", "--env", "local", "--yes")
+        if first.returncode:
+            return {"error": (first.stdout + first.stderr)[-600:]}
+        with (p.root / "services/orders/orders_service.py").open("a") as f:
+            f.write(VERSION_ROUTE)
+        p.commit("orders: /version")
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [flotilla, "deploy", "--env", "local", "--yes"],
+            cwd=p.root,
+            env=p.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        serving = done = None
+        while time.monotonic() - start < 900 and (done is None or serving is None):
+            try:
+                ok = requests.get(f"{p.alb}/orders/meta/version", timeout=2).status_code == 200
+            except requests.RequestException:
+                ok = False
+            now = time.monotonic() - start
+            serving = serving if serving is not None or not ok else now
+            if done is None and proc.poll() is not None:
+                done = now
+                if proc.returncode:
+                    break
+            time.sleep(0.2)
+        proc.wait()
+        return {
+            "new_version_serving_s": serving,
+            "deploy_command_s": done,
+            "exit_code": proc.returncode,
+        }
+
+
 def main() -> int:
     import tempfile
     from pathlib import Path
@@ -84,6 +137,18 @@ def main() -> int:
     ratio = med["alb"]["rps"] / med["direct"]["rps"]
     added = med["alb"]["p50_ms"] - med["direct"]["p50_ms"]
     ok = ratio >= 0.8 and added <= 1.0
+    deploy = deploy_time()
+    if "error" in deploy:
+        deploy_md = (
+            f"Deploy time: not measured, the first deploy failed: `{deploy['error'][-200:]}`"
+        )
+    else:
+        deploy_md = (
+            f"Deploy with one changed service (orders): new version answering through the ALB "
+            f"after **{deploy['new_version_serving_s']:.1f} s**; the command finished (steady "
+            f"state after the 30 s deregistration delay, smoke, ledger) after "
+            f"{deploy['deploy_command_s']:.1f} s (exit {deploy['exit_code']})."
+        )
     md = "\n".join(
         [
             "# Local ALB hop vs direct to the task",
@@ -97,6 +162,10 @@ def main() -> int:
             "",
             f"Throughput ratio ALB/direct: **{ratio:.2f}** (target >= 0.8). "
             f"Added p50: **{added:+.2f} ms** (target <= +1 ms). {'PASS' if ok else 'FAIL'}",
+            "",
+            "# Time to deploy a change to ENV=local",
+            "",
+            deploy_md,
         ]
     )
     print(md)
@@ -109,6 +178,7 @@ def main() -> int:
             "ratio": ratio,
             "added_p50_ms": added,
             "pass": ok,
+            "deploy": deploy,
             "image": image,
             "path": path,
         },

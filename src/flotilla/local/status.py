@@ -60,14 +60,15 @@ class LocalStatusSource:
                 "IN_PROGRESS",
                 "the local runtime has not seen this service yet",
             )
-        state = e["rollout_state"]
-        reason = e["rollout_reason"]
+        state, reason, task_def = e["rollout_state"], e["rollout_reason"], e["task_definition"]
         if observed != (e["observed_task_definition"], e["desired"]):
-            # The daemon reads the emulator once a second: an apply it has not seen yet.
+            # The daemon reads the emulator once a second: an apply it has not seen yet. As in
+            # ECS right after the apply, the primary deployment is the new revision.
             state, reason = "IN_PROGRESS", "the local runtime has not seen this change yet"
+            task_def = observed[0]
         return ServiceStatus(
             name=service,
-            task_definition=e["task_definition"],
+            task_definition=task_def,
             desired=e["desired"],
             running=e["running"],
             pending=e["pending"],
