@@ -78,7 +78,7 @@ def deploy_time() -> dict[str, Any]:
 
     flotilla = str(Path(sys.executable).parent / "flotilla")
     with tempfile.TemporaryDirectory() as tmp, scratch_project(Path(tmp)) as p:
-        first = p.run("deploy", "--env", "local", "--yes")
+        first = p.deploy()
         if first.returncode:
             return {"error": (first.stdout + first.stderr)[-600:]}
         with (p.root / "services/orders/orders_service.py").open("a") as f:
@@ -86,7 +86,7 @@ def deploy_time() -> dict[str, Any]:
         p.commit("orders: /version")
         start = time.monotonic()
         proc = subprocess.Popen(
-            [flotilla, "deploy", "--env", "local", "--yes"],
+            [flotilla, "deploy", "--env", "local", "--yes", "--smoke-url", p.alb],
             cwd=p.root,
             env=p.env,
             stdout=subprocess.DEVNULL,

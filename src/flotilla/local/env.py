@@ -153,3 +153,8 @@ def use_environment(project: Project) -> None:
     """Point this process at ENV=local (keeps values the user set explicitly)."""
     for key, value in environment(project).items():
         os.environ.setdefault(key, value)
+
+
+def alb_url(project: Project) -> str:
+    """The local ALB, where ENV=local's smoke test and users reach the services."""
+    return f"http://127.0.0.1:{project.config.local.alb_port}"
