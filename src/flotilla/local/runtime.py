@@ -215,6 +215,12 @@ class Runtime:
         if tg is None:  # no load balancer: running is healthy
             t.healthy = True
             return
+        if t.registered and t.tg != tg.arn:  # the service moved to a new target group
+            self._deregister(t)
+            self.cl["elbv2"].register_targets(
+                TargetGroupArn=tg.arn, Targets=[{"Id": t.ip, "Port": t.port}]
+            )
+            t.registered, t.tg, self.changed = True, tg.arn, True
         if t.registered:  # the ALB checks it now; ECS replaces targets the ALB marks unhealthy
             s = stats.get((f"tg_{tg.name}", server_name(t.ip, t.port)))
             if s is not None and not s.healthy:
