@@ -99,7 +99,7 @@ def test_rollback_restores_the_previous_responses(project: ScratchProject) -> No
         capture_output=True,
         env=project.env,
     )
-    r = project.run("rollback", "--env", "local", "orders", "--yes", "--smoke-url", project.alb)
+    r = project.run("rollback", "--env", "local", "orders", "--yes")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert _get(f"{project.alb}/orders/meta/version").status_code == 404  # the first release again
     assert _get(f"{project.alb}/orders/healthz").status_code == 200

@@ -146,6 +146,8 @@ def environment(project: Project) -> dict[str, str]:
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "FLOTILLA_REGISTRY": f"127.0.0.1:{cfg.registry_port}",
+        # The smoke test goes through the local ALB (the emulator's ALB DNS name is fictional).
+        "FLOTILLA_SMOKE_URL": f"http://127.0.0.1:{cfg.alb_port}",
     }
 
 
