@@ -68,10 +68,11 @@ module "service" {
   alb_url               = module.alb.url
   listener_arn          = module.alb.listener_arn
 
-  log_retention_days  = var.log_retention_days
-  log_kms_key_arn     = var.log_kms_key_arn
-  alarm_actions       = var.alarm_actions
-  cpu_target          = var.cpu_target
-  requests_per_target = var.requests_per_target
-  emulator_compat     = var.emulator_compat
+  deregistration_delay = var.deregistration_delay
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = var.log_kms_key_arn
+  alarm_actions        = var.alarm_actions
+  cpu_target           = var.cpu_target
+  requests_per_target  = var.requests_per_target
+  emulator_compat      = var.emulator_compat
 }

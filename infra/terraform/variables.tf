@@ -161,6 +161,17 @@ variable "alb_access_logs_bucket" {
 
 # --- Services, logs, alarms
 
+variable "deregistration_delay" {
+  description = "Seconds the ALB drains a target before deregistering it (the runtime drains in-flight requests within 10 s after SIGTERM)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 3600
+    error_message = "deregistration_delay must be 0..3600 seconds."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of every log group, in days."
   type        = number

@@ -7,6 +7,7 @@ az_count                = 2
 nat_gateway_mode        = "single"
 alb_deletion_protection = false
 log_retention_days      = 7
+deregistration_delay    = 5 # one machine, no real clients to drain: faster local rollouts
 
 # What the emulator cannot do; see modules/service/README.md.
 emulator_compat             = true

@@ -7,6 +7,9 @@ from django.urls import path
 from catalog_site import views
 
 urlpatterns = [
+    path("", views.index),
     path("products", views.product_list),
     path("products/<slug:slug>", views.product_detail),
 ]
+
+handler404 = "catalog_site.views.not_found"

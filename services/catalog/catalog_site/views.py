@@ -13,6 +13,17 @@ PRODUCTS = {
 
 
 @require_GET
+def index(request: HttpRequest) -> JsonResponse:
+    """What the service offers, so `curl <alb>/catalog/` answers something useful."""
+    return JsonResponse({"service": "catalog", "products": request.build_absolute_uri("products")})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """Django's 404, in the error shape every flotilla service uses."""
+    return JsonResponse({"error": {"status": 404, "message": "not found"}}, status=404)
+
+
+@require_GET
 def product_list(request: HttpRequest) -> JsonResponse:
     """?tag=water&tag=camp matches products with any listed tag."""
     tags = set(request.GET.getlist("tag"))

@@ -25,9 +25,17 @@ def test_list_and_filter(client: httpx.Client) -> None:
     assert sorted(p["slug"] for p in water["products"]) == ["kayak", "tent"]
 
 
+def test_index_names_the_products(client: httpx.Client) -> None:
+    index = client.get("/catalog/")
+    assert index.status_code == 200
+    assert index.json()["products"].endswith("/catalog/products")
+
+
 def test_detail_and_404(client: httpx.Client) -> None:
     assert client.get("/catalog/products/kayak").json()["price_cents"] == 49900
-    assert client.get("/catalog/products/canoe").status_code == 404
+    missing = client.get("/catalog/products/canoe")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": {"status": 404, "message": "not found"}}
     assert client.post("/catalog/products").status_code == 405
 
 

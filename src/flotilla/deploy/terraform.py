@@ -143,8 +143,25 @@ class Terraform:
             config += [f'endpoints={{s3="{endpoint}"}}', "use_path_style=true"]
         return config
 
-    def init(self) -> None:
-        """`terraform init` with the environment's backend (and the plugin dir when set)."""
+    def initialised(self) -> bool:
+        """True when an earlier init set up this data directory for the same backend.
+
+        Read-only commands (status) then skip `init`, which without a plugin directory would
+        ask the registry again."""
+        try:
+            state = json.loads((self.data_dir / "terraform.tfstate").read_text())
+        except (OSError, ValueError):
+            return False
+        config = (state.get("backend") or {}).get("config") or {}
+        endpoint = self.run_env.get("AWS_ENDPOINT_URL_S3") or self.run_env.get("AWS_ENDPOINT_URL")
+        was = (config.get("endpoints") or {}).get("s3")
+        return (self.data_dir / "providers").is_dir() and (was or None) == (endpoint or None)
+
+    def init(self, *, reuse: bool = False) -> None:
+        """`terraform init` with the environment's backend (and the plugin dir when set);
+        with `reuse`, nothing to do when `initialised()`."""
+        if reuse and self.initialised():
+            return
         if self.env == "local":
             # The emulator forgets its buckets on restart; staging/prod use bootstrap_state.py.
             from flotilla.deploy.state import backend_settings, ensure_state_bucket

@@ -55,6 +55,16 @@ def check_env(project: Project, env: str) -> None:
         )
 
 
+def select_environment(project: Project, env: str) -> None:
+    """Check that `env` exists; for ENV=local, point this process at the machine's own
+    emulator, registry and ALB (values the user set explicitly are kept)."""
+    check_env(project, env)
+    if env == "local":
+        from flotilla.local.env import use_environment
+
+        use_environment(project)
+
+
 def check_services(project: Project, env: str, names: list[str] | None) -> list[Service]:
     services = discover(project.services_dir)
     if not services:
@@ -118,7 +128,7 @@ def validate(
 
     if timeout is not None and timeout <= 0:
         raise UsageError(f"--timeout {timeout:g}: must be a positive number of seconds")
-    check_env(project, env)
+    select_environment(project, env)
     resolved = check_services(project, env, services)
     check_registry_override()
     identity = aws.caller_identity(project.config.project.region)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flotilla.deploy.ledger import Ledger
-from flotilla.deploy.validate import check_env, check_services
+from flotilla.deploy.validate import check_services, select_environment
 from flotilla.errors import FlotillaError
 from flotilla.project import Project
 
@@ -43,7 +43,7 @@ class StatusCommand:
     def run(self) -> Table:
         from flotilla.deploy import aws
 
-        check_env(self.project, self.env)
+        select_environment(self.project, self.env)
         services = check_services(self.project, self.env, None)
         aws.caller_identity(self.project.config.project.region)
 
@@ -53,7 +53,7 @@ class StatusCommand:
 
         tf = Terraform(self.project, self.env)
         with self.console.status("reading terraform outputs"):
-            tf.init()
+            tf.init(reuse=True)
             outputs = dict(tf.output())
         deployed = outputs.get("services") or {}
         if not deployed:
@@ -66,31 +66,29 @@ class StatusCommand:
         table = Table(
             "service",
             "tag",
-            "digest age",
-            "desired",
-            "running",
-            "pending",
+            "age",
+            "tasks",
             "rollout",
             "targets",
             title=f"{self.project.name} · {self.env}",
+            caption="tasks: running/desired (+pending)",
         )
         for svc in services:
             out = deployed.get(svc.name)
             rel = ledger.current(svc.name)
             if out is None:
-                table.add_row(svc.name, "not deployed", *["—"] * 6)
+                table.add_row(svc.name, "not deployed", *["—"] * 4)
                 continue
             st = source.service_status(
                 outputs["cluster_name"], out["service_name"], out.get("target_group_arn")
             )
             pushed = _pushed_at(ecr, svc.name, rel.digest) if rel else None
+            tasks = f"{st.running}/{st.desired}" + (f" +{st.pending}" if st.pending else "")
             table.add_row(
                 svc.name,
                 rel.tag if rel else "?",
                 age(pushed),
-                str(st.desired),
-                str(st.running),
-                str(st.pending),
+                tasks,
                 st.rollout_state + (" (rolled back)" if st.rolled_back else ""),
                 _health(st.targets),
             )
@@ -120,7 +118,7 @@ class ReleasesCommand:
     def run(self) -> Table:
         from flotilla.deploy import aws
 
-        check_env(self.project, self.env)
+        select_environment(self.project, self.env)
         check_services(self.project, self.env, [self.service] if self.service else None)
         aws.caller_identity(self.project.config.project.region)
         ledger = Ledger(self.project.name, self.env)
