@@ -77,6 +77,9 @@ def test_build_tags_skip_and_rebuild(
             "-c",
             "python3 -c 'import flotilla, fastapi' && "
             "! python3 -c 'import pip' 2>/dev/null && ! command -v gcc cc && "
+            # the runtime wheel: no operator-side code in the image
+            "! python3 -c 'import flotilla.deploy' 2>/dev/null && "
+            "! python3 -c 'import flotilla.local' 2>/dev/null && "
             "ls /srv/service/__pycache__ && echo ok",
         ],
         remove=True,
@@ -98,6 +101,13 @@ def test_build_tags_skip_and_rebuild(
     assert beta3["content_tag"] != first["services"]["beta"]["content_tag"]
     assert f"git-{sha}-dirty" in beta3["tags"]
     assert f"git-{sha}" in third["services"]["alpha"]["tags"]
+
+    # operator-side code changes (deploy, its commands): no image rebuilds
+    for rel in ("deploy/pipeline.py", "cli/deploy.py"):
+        path = project.root / "src" / "flotilla" / rel
+        path.write_text(path.read_text() + f"\n# deploy change {uuid.uuid4().hex}\n")
+    unchanged = run_build(project, services, plain=True, base_image=base_image)
+    assert _statuses(unchanged) == {"alpha": "unchanged", "beta": "unchanged"}
 
     # the runtime changes: everything rebuilds
     runtime = project.root / "src" / "flotilla" / "runtime" / "__init__.py"

@@ -3,6 +3,7 @@ dependencies inside the command, so `flotilla serve` in a container never loads 
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -29,8 +30,17 @@ def _root(
     _state["debug"] = debug
 
 
+COMMAND_MODULES = ("services", "runtime", "build", "deploy", "promote", "local", "audit")
+
+
 def _register() -> None:
-    from flotilla.cli import audit, build, deploy, local, promote, runtime, services  # noqa: F401
+    # A service image carries only the runtime commands; an operator's install has them all.
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(f"flotilla.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"flotilla.cli.{name}":
+                raise
 
 
 def main(argv: list[str] | None = None) -> None:

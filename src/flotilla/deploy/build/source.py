@@ -12,6 +12,11 @@ import flotilla
 from flotilla.errors import FlotillaError
 from flotilla.project import Project
 
+# What an image runs: the runtime and its commands. Operator-side code (deploy/, local/ and
+# their commands) stays out of the wheel, so changing it rebuilds no image.
+OPERATOR_ONLY = frozenset({"deploy", "local"})
+IMAGE_COMMANDS = frozenset({"__init__.py", "__main__.py", "runtime.py", "services.py"})
+
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv", "build"}
 SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
@@ -34,6 +39,10 @@ def digest_files(files: Iterable[tuple[str, Path]]) -> str:
         h.update(f"{name}\0{len(data)}\0".encode())
         h.update(data)
     return h.hexdigest()
+
+
+def _in_image(parts: tuple[str, ...]) -> bool:
+    return not (parts[0] == "cli" and len(parts) > 1 and parts[1] not in IMAGE_COMMANDS)
 
 
 def _is_flotilla_repo(root: Path) -> bool:
@@ -68,8 +77,13 @@ class FlotillaSource:
         return tomllib.loads((self.root / "pyproject.toml").read_text(encoding="utf-8"))
 
     def files(self) -> list[tuple[str, Path]]:
+        """The runtime wheel's inputs: package metadata and the runtime side of the package."""
         meta = [(n, self.root / n) for n in ("pyproject.toml", "README.md", "LICENSE")]
-        pkg = [(str(p.relative_to(self.root)), p) for p in iter_files(self.package)]
+        pkg = [
+            (str(p.relative_to(self.root)), p)
+            for p in iter_files(self.package, skip=OPERATOR_ONLY)
+            if _in_image(p.relative_to(self.package).parts)
+        ]
         return [(n, p) for n, p in meta if p.is_file()] + pkg
 
     @cached_property
