@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from flotilla.errors import ManifestError, UsageError
-from flotilla.manifest import Manifest, load_manifest
+from flotilla.manifest import Manifest, load_manifest, parse_manifest
 
 ENTRY_POINT_GROUP = "flotilla.services"
 
@@ -40,8 +40,19 @@ def _from_entry_points() -> list[Service]:
             raise ManifestError(f"entry point {ep.name} = {ep.value!r}: module not found")
         root = Path(spec.origin).parent
         manifest_path = root / "service.toml"
-        manifest = load_manifest(manifest_path)
-        found.append(Service(manifest, root, f"entry point {ep.name} ({manifest_path})"))
+        source = f"entry point {ep.name} ({manifest_path})"
+        try:
+            text = manifest_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ManifestError(f"{source}: cannot read: {exc.strerror}") from None
+        # A package folder is a Python name; the entry point's name is the service's name.
+        manifest = parse_manifest(text, str(manifest_path))
+        if manifest.name != ep.name:
+            raise ManifestError(
+                f"{source}: key `name` = {manifest.name!r} must equal the entry point's name "
+                f"{ep.name!r}"
+            )
+        found.append(Service(manifest, root, source))
     return found
 
 

@@ -49,8 +49,6 @@ SECRET_REF = re.compile(
     r"|/[\w./-]+)$"
 )
 
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
-
 
 def _check_env_names(values: dict[str, str], what: str) -> dict[str, str]:
     for key in values:
@@ -88,7 +86,7 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Name
+    name: str
     framework: Literal["fastapi", "flask", "django"]
     entry: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")]
     django_settings: str | None = None
@@ -105,6 +103,13 @@ class Manifest(BaseModel):
     secrets: dict[str, str] = Field(default_factory=dict)
     slo: Slo = Field(default_factory=Slo)
     environments: dict[Environment, Sizing] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,31}", v):
+            raise ValueError("must be 1-32 characters of [a-z0-9-], starting with a letter")
+        return v
 
     @field_validator("path")
     @classmethod

@@ -52,3 +52,35 @@ def test_select_unknown_lists_known(tmp_path: Path) -> None:
     assert [s.name for s in select(services, ["orders"])] == ["orders"]
     with pytest.raises(UsageError, match="unknown service 'nope'; known: orders"):
         select(services, ["nope"])
+
+
+def test_installed_entry_points_are_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package installed with a `flotilla.services` entry point is a service too; its
+    service.toml sits in the package folder."""
+    site = tmp_path / "site"
+    pkg = site / "billing_svc"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "service.toml").write_text(
+        'name = "billing"\nframework = "flask"\nentry = "billing_svc.app:plugin"\n'
+        'path = "/billing"\nversion = "2.0.0"\n'
+    )
+    dist = site / "billing_svc-2.0.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: billing-svc\nVersion: 2.0.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[flotilla.services]\nbilling = billing_svc.app:plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    make(tmp_path, "orders", "/orders")
+    found = discover(tmp_path / "services")
+    billing = next(s for s in found if s.manifest.path == "/billing")
+    assert billing.root == pkg and "entry point billing" in billing.source
+    # an installed service claiming a local service's path is a conflict naming both
+    (pkg / "service.toml").write_text(
+        (pkg / "service.toml").read_text().replace('"/billing"', '"/orders"')
+    )
+    with pytest.raises(ManifestError) as err:
+        discover(tmp_path / "services")
+    assert "overlapping paths" in str(err.value)
+    assert "entry point billing" in str(err.value) and "orders/service.toml" in str(err.value)
