@@ -106,30 +106,34 @@ def wait(
     baseline: dict[str, str] = {}
     done: set[str] = set()
     deadline = clock() + timeout
-    with Live(_table(statuses, done, timeout), console=console, transient=False) as live:
-        while True:
-            for t in targets:
-                if t.name in done:
-                    continue
-                st = source.service_status(cluster, t.ecs_service, t.target_group_arn)
-                statuses[t.name] = st
-                first = baseline.setdefault(t.name, st.task_definition)
-                moved = bool(first) and st.task_definition != first
-                if st.rolled_back or st.rollout_state == "FAILED" or moved:
-                    live.update(_table(statuses, done, deadline - clock()))
-                    verdict = "rolled back" if (st.rolled_back or moved) else "failed"
-                    raise RolloutFailed(f"rollout of {t.name} {verdict}\n{explain(st)}")
-                if st.steady:
-                    done.add(t.name)
-            left = deadline - clock()
-            live.update(_table(statuses, done, left))
-            if len(done) == len(targets):
-                return {n: s for n, s in statuses.items() if s is not None}
-            if left <= 0:
-                stuck = [s for n, s in statuses.items() if n not in done and s is not None]
-                raise RolloutFailed(
-                    f"rollout did not reach a steady state within {timeout:.0f}s\n"
-                    + "\n".join(explain(s) for s in stuck),
-                    hint="raise --timeout, or check the reasons above",
-                )
-            sleep(min(poll, max(left, 0.0)))
+    try:
+        with Live(_table(statuses, done, timeout), console=console, transient=False) as live:
+            while True:
+                for t in targets:
+                    if t.name in done:
+                        continue
+                    st = source.service_status(cluster, t.ecs_service, t.target_group_arn)
+                    statuses[t.name] = st
+                    first = baseline.setdefault(t.name, st.task_definition)
+                    moved = bool(first) and st.task_definition != first
+                    if st.rolled_back or st.rollout_state == "FAILED" or moved:
+                        live.update(_table(statuses, done, deadline - clock()))
+                        verdict = "rolled back" if (st.rolled_back or moved) else "failed"
+                        raise RolloutFailed(f"rollout of {t.name} {verdict}\n{explain(st)}")
+                    if st.steady:
+                        done.add(t.name)
+                left = deadline - clock()
+                live.update(_table(statuses, done, left))
+                if len(done) == len(targets):
+                    return {n: s for n, s in statuses.items() if s is not None}
+                if left <= 0:
+                    stuck = [s for n, s in statuses.items() if n not in done and s is not None]
+                    raise RolloutFailed(
+                        f"rollout did not reach a steady state within {timeout:.0f}s\n"
+                        + "\n".join(explain(s) for s in stuck),
+                        hint="raise --timeout, or check the reasons above",
+                    )
+                sleep(min(poll, max(left, 0.0)))
+    finally:
+        if not console.is_terminal:
+            console.line()  # off a terminal, rich leaves the last frame without a newline
