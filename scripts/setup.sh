@@ -32,7 +32,7 @@ fi
 stamp=.venv/.flotilla-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   log "installing flotilla[dev] into .venv"
-  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v 'WARNING: Location' || true
   # (the machine's pip.conf may name local indexes that do not exist: hide those warnings)
   .venv/bin/pip install -q -e '.[dev]' 2>&1 | grep -v 'WARNING: Location' || true
   .venv/bin/python -c 'import flotilla, fastapi, flask, django, boto3, docker, moto' 
