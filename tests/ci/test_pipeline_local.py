@@ -43,7 +43,9 @@ def test_the_derived_list_follows_the_workflows(workflows: dict[str, Any]) -> No
 
 
 def test_pipeline_targets_run_against_local(workflows: dict[str, Any]) -> None:
-    env = {**os.environ, "CI": "true"}
+    # A clean make environment: an outer `make test ARGS=...` must not leak into `make build`.
+    inherited = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "ARGS")
+    env = {**{k: v for k, v in os.environ.items() if k not in inherited}, "CI": "true"}
     up = subprocess.run(
         [str(REPO / ".venv" / "bin" / "flotilla"), "local", "up"],
         cwd=REPO,

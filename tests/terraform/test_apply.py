@@ -91,7 +91,8 @@ def test_one_target_group_and_rules_per_service(stack: Stack, tf_emulator: Emula
         assert (group["TargetType"], group["Port"]) == ("ip", s.manifest.port)
         assert group["HealthCheckPath"] == s.manifest.health_path
         attrs = elb.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])
-        assert {"Key": "deregistration_delay.timeout_seconds", "Value": "30"} in attrs["Attributes"]
+        # local.tfvars drains for 5 s (one machine); staging and prod keep 30 s (see below)
+        assert {"Key": "deregistration_delay.timeout_seconds", "Value": "5"} in attrs["Attributes"]
 
         rule = elb.describe_rules(RuleArns=[entry["listener_rule_arn"]])["Rules"][0]
         paths = rule["Conditions"][0]["PathPatternConfig"]["Values"]
@@ -275,6 +276,10 @@ def test_staging_and_prod_plan_with_autoscaling_and_alarms(
     for rc in planned(plan, "aws_ecs_service"):
         alarms = rc["change"]["after"]["alarms"]
         assert alarms[0]["enable"] and alarms[0]["rollback"]
+    delays = {
+        rc["change"]["after"]["deregistration_delay"] for rc in planned(plan, "aws_lb_target_group")
+    }
+    assert delays == {"30"}
     (lb,) = planned(plan, "aws_lb")
     assert lb["change"]["after"]["enable_deletion_protection"] is (env == "prod")
     assert lb["change"]["after"]["drop_invalid_header_fields"] is True
