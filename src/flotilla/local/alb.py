@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from flotilla.errors import FlotillaError
 from flotilla.local.paths import LocalPaths
+from flotilla.local.process import stop as stop_process
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,5 @@ class LocalAlb:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         self.process = None

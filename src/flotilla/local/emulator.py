@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flotilla.errors import FlotillaError
+from flotilla.local.process import stop as stop_process
 
 # Credentials the emulator accepts; never real ones.
 FAKE_CREDENTIALS = {
@@ -97,10 +98,5 @@ class Emulator:
         urllib.request.urlopen(req, timeout=10).close()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         self.process = None

@@ -1,0 +1,17 @@
+"""Child processes ENV=local starts (moto, haproxy): stop them politely, then for sure."""
+
+from __future__ import annotations
+
+import subprocess
+
+
+def stop(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """SIGTERM, wait up to `timeout`, then SIGKILL; nothing to do if it already exited."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
