@@ -247,6 +247,24 @@ CASES: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None], list[str], st
         r"unknown service 'nope'",
     ),
     ("status unknown env", nothing, ["status", "--env", "qa"], r"unknown environment 'qa'"),
+    (
+        "promote unknown source",
+        nothing,
+        ["promote", "--from", "qa", "--to", "prod"],
+        r"unknown environment 'qa'.*allowed: local, prod, staging",
+    ),
+    (
+        "promote to itself",
+        nothing,
+        ["promote", "--from", "prod", "--to", "prod"],
+        r"--from and --to are both 'prod': nothing to promote",
+    ),
+    (
+        "promote what never passed staging",
+        nothing,
+        ["promote", "--from", "staging", "--to", "prod"],
+        r"orders, users: no release in staging; promote deploys only what passed staging",
+    ),
 ]
 
 

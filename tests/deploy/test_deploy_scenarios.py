@@ -2,7 +2,7 @@
 ECR token as password), real terraform, moto's server as AWS.
 
 One environment is shared by the scenarios (module scope) and they run in order: first
-deploy, no-op deploy, one changed service, rollback, a blocked destructive plan.
+deploy, no-op deploy, one changed service, rollback, promote, a blocked destructive plan.
 ECS never starts tasks in moto: this module's emulator runs with MOTO_ECS_SERVICE_RUNNING=1
 so that ECS *reports* the services as running; the rollout waiter reads that through the real
 ECS StatusSource. The smoke test is skipped here (moto's ALB routes nothing; ENV=local makes it
@@ -214,6 +214,46 @@ def test_4_rollback_restores_the_previous_digest(
     assert code == 0 and out.index("rollback") < out.index("deploy"), out
     code, out = stack.run("status", "--env", "local", capsys=capsys)
     assert code == 0 and all(n in out for n in stack.services()) and "COMPLETED" in out, out
+
+
+def test_4b_promote_deploys_the_digests_the_source_runs_without_building(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Staging "passed" orders' release #2 (the changed build); local now runs #1 again.
+    second = stack.ledger("orders")[1]
+    ssm = stack.client("ssm")
+    for name in stack.services():
+        passed = second if name == "orders" else stack.ledger(name)[0]
+        ssm.put_parameter(
+            Name=f"/flotilla/flotilla/staging/releases/{name}",
+            Value=json.dumps({"history": [passed]}),
+            Type="String",
+            Overwrite=True,
+        )
+    manifest = (stack.root / "build/manifest.json").read_text()
+    catalog = {n: registry_tags(stack.registry, f"flotilla/{n}") for n in stack.services()}
+    revisions = stack.revisions()
+    code, out = stack.run(
+        "promote", "--from", "staging", "--to", "local", "--yes", "--skip-smoke", capsys=capsys
+    )
+    assert code == 0, out
+    assert f"promoting orders {second['tag']}" in out, out
+    orders = next(v for k, v in stack.ecs_images().items() if "orders" in k)
+    assert orders == second["image"]
+    after = stack.revisions()
+    assert [s for s in after if after[s] != revisions[s]] == [
+        next(s for s in after if "orders" in s)
+    ]
+    latest = stack.ledger("orders")[0]
+    assert (latest["kind"], latest["digest"], latest["number"]) == ("promote", second["digest"], 4)
+    # Nothing built or pushed: the build manifest is untouched, and the registry only gained
+    # the release tag that protects the promoted image from the lifecycle policy.
+    assert (stack.root / "build/manifest.json").read_text() == manifest
+    gained = {
+        n: sorted(set(registry_tags(stack.registry, f"flotilla/{n}")) - set(catalog[n]))
+        for n in stack.services()
+    }
+    assert gained == {n: ["deployed-local-4"] if n == "orders" else [] for n in stack.services()}
 
 
 def test_5_plan_replacing_target_groups_is_blocked_without_allow_destroy(

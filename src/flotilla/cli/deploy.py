@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from flotilla.cli import app
+
+if TYPE_CHECKING:  # imported lazily at run time: `flotilla --help` loads no boto3
+    from flotilla.deploy.pipeline import Options
+    from flotilla.project import Project
 
 ENV = typer.Option(
     "local", "--env", "-e", help="Environment: infra/terraform/environments/<env>.tfvars."
@@ -21,13 +27,14 @@ SKIP_SMOKE = typer.Option(False, "--skip-smoke", help="Do not GET the health pat
 BASE_IMAGE = typer.Option(None, "--base-image", help="Python base image for the build.")
 
 
-def _options(**kw: object) -> object:
+def options(**kw: Any) -> Options:
+    """The deploy options, asking on the terminal when a prod deploy needs confirmation."""
     from flotilla.deploy.pipeline import Options
 
-    return Options(confirm=lambda q: typer.confirm(q, default=False), **kw)  # type: ignore[arg-type]
+    return Options(confirm=lambda q: typer.confirm(q, default=False), **kw)
 
 
-def _project() -> object:
+def project() -> Project:
     from flotilla.project import load_project
 
     return load_project()
@@ -38,7 +45,7 @@ def plan_cmd(env: str = ENV, base_image: str | None = BASE_IMAGE) -> None:
     """Validate, build, push, plan and review; writes build/<env>/plan.md. Applies nothing."""
     from flotilla.deploy.pipeline import PlanCommand
 
-    PlanCommand(_project(), env, _options(base_image=base_image)).run()  # type: ignore[arg-type]
+    PlanCommand(project(), env, options(base_image=base_image)).run()
 
 
 @app.command("deploy")
@@ -54,7 +61,7 @@ def deploy_cmd(
     """Validate, build, push, plan, review, gate, apply, roll out, smoke test, record."""
     from flotilla.deploy.pipeline import DeployCommand
 
-    opts = _options(
+    opts = options(
         timeout=timeout,
         allow_destroy=allow_destroy,
         yes=yes,
@@ -62,7 +69,7 @@ def deploy_cmd(
         skip_smoke=skip_smoke,
         base_image=base_image,
     )
-    DeployCommand(_project(), env, opts).run()  # type: ignore[arg-type]
+    DeployCommand(project(), env, opts).run()
 
 
 @app.command("rollback")
@@ -79,14 +86,14 @@ def rollback_cmd(
     """Redeploy the previous release (or --to TAG) through plan/apply/rollout; no rebuild."""
     from flotilla.deploy.pipeline import RollbackCommand
 
-    opts = _options(
+    opts = options(
         timeout=timeout,
         allow_destroy=allow_destroy,
         yes=yes,
         smoke_url=smoke_url,
         skip_smoke=skip_smoke,
     )
-    RollbackCommand(_project(), env, service, to, opts).run()  # type: ignore[arg-type]
+    RollbackCommand(project(), env, service, to, opts).run()
 
 
 @app.command("status")
@@ -94,7 +101,7 @@ def status_cmd(env: str = ENV) -> None:
     """Per service: deployed tag, digest age, desired/running/pending, rollout, targets."""
     from flotilla.deploy.views import StatusCommand
 
-    StatusCommand(_project(), env).run()  # type: ignore[arg-type]
+    StatusCommand(project(), env).run()
 
 
 @app.command("releases")
@@ -105,4 +112,4 @@ def releases_cmd(
     """The release ledger of ENV, newest first."""
     from flotilla.deploy.views import ReleasesCommand
 
-    ReleasesCommand(_project(), env, service).run()  # type: ignore[arg-type]
+    ReleasesCommand(project(), env, service).run()

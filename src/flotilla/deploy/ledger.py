@@ -8,7 +8,7 @@ History is trimmed to fit a standard parameter (4 KB); a trimmed release's
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,11 +29,15 @@ class Release:
     git_sha: str
     time: str  # ISO 8601, UTC
     deployer: str  # the caller identity's ARN
-    kind: str = "deploy"  # deploy | rollback
+    kind: str = "deploy"  # deploy | rollback | promote
 
     @property
     def when(self) -> datetime:
         return datetime.fromisoformat(self.time)
+
+    def again(self, deployer: str, kind: str) -> Release:
+        """This release's image deployed anew: a new entry (numbered on record), same digest."""
+        return replace(self, number=0, time=now(), deployer=deployer, kind=kind)
 
 
 def now() -> str:

@@ -3,6 +3,7 @@
 Plan      validate -> build -> push -> plan -> review
 Deploy    Plan -> gate -> apply -> roll out -> smoke -> record
 Rollback  validate -> pick releases -> plan -> review -> gate -> apply -> roll out -> record
+Promote   (flotilla.deploy.promote) the same, with the source environment's current releases
 """
 
 from __future__ import annotations
@@ -156,18 +157,7 @@ class RollbackCommand:
                         f"#{history[0].number} ({history[0].tag}); see `flotilla releases`"
                     )
                 continue
-            targets[name] = Release(
-                0,
-                name,
-                previous.tag,
-                previous.digest,
-                previous.image,
-                previous.version,
-                previous.git_sha,
-                now(),
-                ctx.identity.get("arn", "unknown"),
-                "rollback",
-            )
+            targets[name] = previous.again(ctx.identity.get("arn", "unknown"), "rollback")
         if not targets:
             raise UsageError(f"no service in {self.env} has an earlier release to roll back to")
         # The plan names every service's image: the others keep their current release.

@@ -154,8 +154,8 @@ def record(ctx: Context, releases: dict[str, Release], console: Console) -> list
     done = []
     for name, rel in releases.items():
         current = ledger.current(name)
-        if current is not None and current.digest == rel.digest and rel.kind == "deploy":
-            continue
+        if current is not None and current.digest == rel.digest:
+            continue  # it already runs there: a new entry would only bury the real changes
         saved, dropped = ledger.record(rel)
         ecr.add_tag(login, name, saved.digest, deployed_tag(ctx.env, saved.number))
         for old in dropped:
