@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -13,15 +13,34 @@ from flotilla.runtime.loader import FRAMEWORKS, plugin_app
 from flotilla.runtime.testing import serve_in_thread
 from tests.conformance.conformance_plugin import plugin
 
+AccessLog = dict[str, dict[str, tuple[str, str, int]]]
+
 
 @pytest.fixture(scope="session")
-def conformance_servers() -> Iterator[dict[str, str]]:
+def access_logs() -> AccessLog:
+    """framework -> request id -> (method, route, status), as the runtime logged it."""
+    return {framework: {} for framework in FRAMEWORKS}
+
+
+@pytest.fixture(scope="session")
+def conformance_servers(access_logs: AccessLog) -> Iterator[dict[str, str]]:
     """framework -> base URL of a real HTTP server on 127.0.0.1."""
+
+    def collector(framework: str) -> Callable[[str, str, str, int, float, str], None]:
+        def collect(
+            service: str, method: str, route: str, status: int, ms: float, rid: str
+        ) -> None:
+            access_logs[framework][rid] = (method, route, status)
+
+        return collect
+
     with ExitStack() as stack:
         urls = {}
         for framework in FRAMEWORKS:
             app = RuntimeApp(
-                [Mount("conf", "/conf", plugin_app(plugin, framework))], lifecycle=Lifecycle()
+                [Mount("conf", "/conf", plugin_app(plugin, framework))],
+                lifecycle=Lifecycle(),
+                access_log=collector(framework),
             )
             urls[framework] = stack.enter_context(serve_in_thread(app))
         yield urls

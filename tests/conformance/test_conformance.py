@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,3 +146,21 @@ def test_same_answer_under_every_framework(case: Case, conformance_servers: dict
     first = seen["fastapi"]
     for fw, answer in seen.items():
         assert answer == first, f"{fw} differs from fastapi"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_same_access_log_line_under_every_framework(
+    case: Case, conformance_servers: dict[str, str], access_logs: dict[str, dict[str, Any]]
+) -> None:
+    """The request id a caller got back finds the same method, route template and status in
+    every framework's access log, so dashboards do not care which framework serves."""
+    logged = {}
+    for fw, base in conformance_servers.items():
+        rid = fetch(base, case).headers["x-request-id"]
+        deadline = time.monotonic() + 5  # the line is written just after the response is sent
+        while rid not in access_logs[fw] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert rid in access_logs[fw], f"{fw}: no access-log line for request {rid}"
+        logged[fw] = access_logs[fw][rid]
+    assert logged["fastapi"][0] == case.method and logged["fastapi"][2] == case.status
+    assert len(set(logged.values())) == 1, logged

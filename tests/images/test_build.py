@@ -102,9 +102,9 @@ def test_build_tags_skip_and_rebuild(
     assert f"git-{sha}-dirty" in beta3["tags"]
     assert f"git-{sha}" in third["services"]["alpha"]["tags"]
 
-    # operator-side code changes (deploy, its commands): no image rebuilds
-    for rel in ("deploy/pipeline.py", "cli/deploy.py"):
-        path = project.root / "src" / "flotilla" / rel
+    # operator-side code (deploy, its commands) and the README change: no image rebuilds
+    for rel in ("src/flotilla/deploy/pipeline.py", "src/flotilla/cli/deploy.py", "README.md"):
+        path = project.root / rel
         path.write_text(path.read_text() + f"\n# deploy change {uuid.uuid4().hex}\n")
     unchanged = run_build(project, services, plain=True, base_image=base_image)
     assert _statuses(unchanged) == {"alpha": "unchanged", "beta": "unchanged"}

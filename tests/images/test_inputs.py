@@ -51,6 +51,9 @@ def test_content_tag_follows_content_only(tmp_path: Path) -> None:
     runtime = root / "src" / "flotilla" / "runtime" / "__init__.py"
     runtime.write_text(runtime.read_text() + "\n# changed\n")
     assert _tag(root) not in (first, second), "the flotilla wheel's content is an input"
+    before = _tag(root)
+    (root / "README.md").write_text("# rewritten docs\n")
+    assert _tag(root) == before, "the README is not in the image wheel"
     dockerfile = root / "docker" / "Dockerfile"
     before = _tag(root)
     dockerfile.write_text(dockerfile.read_text() + "\n# changed\n")

@@ -49,11 +49,17 @@ class RuntimeApp:
     """Serves runtime endpoints itself and forwards everything else to the mounted app."""
 
     def __init__(
-        self, mounts: list[Mount], *, metrics: Metrics | None = None, lifecycle: Lifecycle = STATE
+        self,
+        mounts: list[Mount],
+        *,
+        metrics: Metrics | None = None,
+        lifecycle: Lifecycle = STATE,
+        access_log: Callable[[str, str, str, int, float, str], None] = accesslog.write,
     ) -> None:
         self.mounts = sorted(mounts, key=lambda m: len(m.prefix), reverse=True)
         self.metrics = metrics or Metrics()
         self.lifecycle = lifecycle
+        self.access_log = access_log  # stdout in a container; tests may collect it instead
         self.endpoints: dict[str, tuple[Mount, str]] = {}
         for m in self.mounts:
             for name in RUNTIME_ENDPOINTS:
@@ -133,7 +139,7 @@ class RuntimeApp:
             label = route_label(child)
             route = UNMATCHED if label is None else mount.prefix + label
             self.metrics.observe(mount.name, route, method, status, seconds)
-            accesslog.write(mount.name, method, route, status, seconds * 1000, rid)
+            self.access_log(mount.name, method, route, status, seconds * 1000, rid)
 
     async def _unmatched(self, scope: Scope, send: Send) -> None:
         err = dispatch.not_found()

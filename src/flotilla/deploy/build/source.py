@@ -76,9 +76,17 @@ class FlotillaSource:
     def pyproject(self) -> dict[str, object]:
         return tomllib.loads((self.root / "pyproject.toml").read_text(encoding="utf-8"))
 
+    @property
+    def readme(self) -> str | None:
+        """The long description's file: left out of the image wheel (see flotilla_wheel)."""
+        project = self.pyproject.get("project", {})
+        value = project.get("readme") if isinstance(project, dict) else None
+        return value if isinstance(value, str) else None
+
     def files(self) -> list[tuple[str, Path]]:
-        """The runtime wheel's inputs: package metadata and the runtime side of the package."""
-        meta = [(n, self.root / n) for n in ("pyproject.toml", "README.md", "LICENSE")]
+        """The runtime wheel's inputs: package metadata and the runtime side of the package.
+        Not the README: a documentation edit must not give every image a new content tag."""
+        meta = [(n, self.root / n) for n in ("pyproject.toml", "LICENSE")]
         pkg = [
             (str(p.relative_to(self.root)), p)
             for p in iter_files(self.package, skip=OPERATOR_ONLY)

@@ -47,6 +47,10 @@ def flotilla_wheel(source: FlotillaSource, cache: Path) -> Path:
                 dest = Path(tmp) / name
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, dest)
+            if source.readme:  # pyproject names it; a fixed stub keeps the wheel reproducible
+                stub = Path(tmp) / source.readme
+                stub.parent.mkdir(parents=True, exist_ok=True)
+                stub.write_text("Flotilla's runtime, as installed in a service image.\n")
             staging = Path(tmp) / "dist"
             proc = subprocess.run(
                 [find_uv_bin(), "build", "--wheel", "--quiet", "--out-dir", str(staging), tmp],
