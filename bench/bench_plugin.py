@@ -147,6 +147,7 @@ def django_servers(folder: Path) -> dict[str, tuple[float, float]]:
     """Django through a2wsgi (what flotilla uses) vs Django's own ASGIHandler, bare uvicorn."""
     import subprocess
 
+    from flotilla.process import stop
     from flotilla.runtime.testing import free_port
 
     out: dict[str, list[tuple[float, float]]] = {"a2wsgi": [], "asgi": []}
@@ -178,8 +179,7 @@ def django_servers(folder: Path) -> dict[str, tuple[float, float]]:
                 out[name].append(wrk(f"http://127.0.0.1:{port}{PATH}"))
     finally:
         for _, proc in procs.values():
-            proc.terminate()
-            proc.wait(timeout=15)
+            stop(proc, timeout=15)
     return {
         name: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v))
         for name, v in out.items()

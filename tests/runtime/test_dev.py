@@ -15,6 +15,7 @@ import pytest
 
 from flotilla.discovery import discover
 from flotilla.errors import UsageError
+from flotilla.process import stop
 from flotilla.runtime.dev import check_module_names
 from flotilla.runtime.testing import free_port
 
@@ -53,12 +54,7 @@ def dev_server(project: Path) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=15)
 
 
 def test_all_services_share_one_port_and_reload(project: Path, dev_server: str) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from flotilla.errors import FlotillaError
 from flotilla.local.paths import LocalPaths
-from flotilla.local.process import stop as stop_process
+from flotilla.process import stop as stop_process
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flotilla.errors import FlotillaError
-from flotilla.local.process import stop as stop_process
+from flotilla.process import stop as stop_process
 
 # Credentials the emulator accepts; never real ones.
 FAKE_CREDENTIALS = {

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import uvicorn
 
+from flotilla.process import stop
 from flotilla.runtime.app import RuntimeApp
 from flotilla.runtime.asgi import ASGIApp
 from flotilla.runtime.lifecycle import Lifecycle
@@ -111,13 +112,7 @@ def serve_process(
             time.sleep(0.05)
         yield base, proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, timeout=15)
         errors.close()
         if stdout:
             out.close()  # type: ignore[union-attr]

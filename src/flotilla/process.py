@@ -1,4 +1,5 @@
-"""Child processes ENV=local starts (moto, haproxy): stop them politely, then for sure."""
+"""Child processes (moto and haproxy for ENV=local, servers in tests): stop them politely, then
+for sure. Outside runtime/ and deploy/ so that both sides may use it."""
 
 from __future__ import annotations
 
