@@ -45,6 +45,25 @@ def no_leak(resp: httpx.Response) -> None:
     assert b"SECRET" not in resp.content and b"Traceback" not in resp.content
 
 
+def headers_are(**expected: str) -> Callable[[httpx.Response], None]:
+    """Each keyword (underscores for dashes) is a header the answer must carry, with that value."""
+
+    def check(resp: httpx.Response) -> None:
+        for key, value in expected.items():
+            assert resp.headers.get(key.replace("_", "-")) == value, key
+
+    return check
+
+
+def malformed_json(resp: httpx.Response) -> None:
+    error = resp.json()["error"]
+    assert error["status"] == 400 and error["message"].startswith("malformed JSON body"), error
+
+
+def head_has_length(resp: httpx.Response) -> None:
+    assert int(resp.headers["content-length"]) > 0
+
+
 def echo_of(body: bytes, **expected: Any) -> Callable[[httpx.Response], None]:
     def check(resp: httpx.Response) -> None:
         data = resp.json()
@@ -64,7 +83,7 @@ CASES = [
     Case("bytes", "GET", "/conf/bytes", 200, "application/octet-stream", b"\x00\x01\xff"),
     Case("none-204", "GET", "/conf/none", 204, None, b""),
     Case("response-201-headers", "POST", "/conf/created", 201, body={"ok": True},
-         check=lambda r: (r.headers["location"] == "/conf/x", r.headers["x-custom"] == "1")),
+         check=headers_are(location="/conf/x", x_custom="1")),
     Case("tuple-status", "GET", "/conf/tuple", 202, TEXT, "accepted"),
     Case("media-type", "GET", "/conf/html", 200, "text/html; charset=utf-8", "<b>hï</b>"),
     Case("async-handler", "GET", "/conf/async", 200, body={"async": True}),
@@ -88,8 +107,7 @@ CASES = [
     Case("json-in", "POST", "/conf/json-in", 200, content='{"a": ["ß"]}'.encode(),
          body={"got": {"a": ["ß"]}}),
     Case("malformed-json-400", "POST", "/conf/json-in", 400, content=b"{nope",
-         check=lambda r: r.json()["error"]["status"] == 400
-         and r.json()["error"]["message"].startswith("malformed JSON body")),
+         check=malformed_json),
     Case("http-error", "GET", "/conf/teapot", 418, body=err(418, "I'm a teapot ☕")),
     Case("exception-500", "GET", "/conf/boom", 500, body=err(500, "internal server error"),
          check=no_leak),
@@ -100,13 +118,13 @@ CASES = [
     Case("trailing-slash-404", "GET", "/conf/json/", 404, body=err(404, "not found")),
     Case("deep-unknown-404", "POST", "/conf/items/1/x", 404, body=err(404, "not found")),
     Case("405-allow", "POST", "/conf/items/1", 405, body=err(405, "method not allowed"),
-         check=lambda r: r.headers["allow"] == "GET, HEAD"),
+         check=headers_are(allow="GET, HEAD")),
     Case("405-allow-multi", "PATCH", "/conf/multi", 405, body=err(405, "method not allowed"),
-         check=lambda r: r.headers["allow"] == "DELETE, GET, HEAD, PUT"),
+         check=headers_are(allow="DELETE, GET, HEAD, PUT")),
     Case("options-405", "OPTIONS", "/conf/json", 405, body=err(405, "method not allowed")),
     Case("route-methods", "DELETE", "/conf/multi", 200, body={"method": "DELETE"}),
     Case("head", "HEAD", "/conf/json", 200, body=b"",
-         check=lambda r: int(r.headers["content-length"]) > 0),
+         check=head_has_length),
     Case("head-404", "HEAD", "/conf/nope", 404, body=b""),
 ]  # fmt: skip
 
@@ -131,7 +149,8 @@ def expect(case: Case, resp: httpx.Response) -> None:
     elif isinstance(case.body, bytes):
         assert resp.content == case.body
     if case.check is not None:
-        case.check(resp)
+        result = case.check(resp)  # type: ignore[func-returns-value]
+        assert result is None, f"{case.id}: a check must assert, not return {result!r}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
