@@ -68,3 +68,42 @@ def test_bad_project_file(tmp_path: Path) -> None:
     result = run(["services"], tmp_path)
     assert result.returncode == 2
     assert "flotilla.toml: key `project.name` = 'Bad Name'" in result.stderr
+
+
+def test_unknown_command_and_bad_option_exit_2_with_usage(tmp_path: Path) -> None:
+    for args, says in (
+        (["deploi"], "No such command 'deploi'"),
+        (["build", "--jobs", "0"], "--jobs"),
+    ):
+        result = run(args, tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert says in result.stderr and "Usage:" in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+PROBE = """
+import sys, typer
+from flotilla.cli import app, main
+
+@app.command("probe")
+def probe(code: int = 0, interrupt: bool = False) -> None:
+    if interrupt:
+        raise KeyboardInterrupt
+    raise typer.Exit(code)
+
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize(("args", "code"), [(["--code", "3"], 3), (["--interrupt"], 130)])
+def test_exit_codes_reach_the_shell(tmp_path: Path, args: list[str], code: int) -> None:
+    """A command's own exit code and Ctrl-C are never turned into success (exit 0)."""
+    env = {k: v for k, v in os.environ.items() if k != "FLOTILLA_ROOT"}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "probe", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == code, result.stderr

@@ -20,14 +20,13 @@ app = typer.Typer(
     add_completion=False,
 )
 err_console = Console(stderr=True)
-_state = {"debug": False}
 
 
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
 ) -> None:
-    _state["debug"] = debug
+    """--debug is read by `main` before parsing; declared here so that --help lists it."""
 
 
 COMMAND_MODULES = ("services", "runtime", "build", "deploy", "promote", "local", "audit")
@@ -44,11 +43,15 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user-facing errors are one line and a non-zero exit, never a traceback."""
+    """Entry point: user-facing errors are one line and a non-zero exit, never a traceback.
+
+    Click's own standalone handling (whichever click typer ships) turns usage errors, Ctrl-C,
+    aborted prompts and `typer.Exit(n)` into their exit codes; only our errors and bugs
+    reach the handlers below. It always ends in SystemExit, 0 on success."""
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv)
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv)
     except FlotillaError as exc:
         if debug:
             raise
@@ -56,22 +59,7 @@ def main(argv: list[str] | None = None) -> None:
             f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]")
-        sys.exit(130)
-    except SystemExit:
-        raise
     except Exception as exc:  # anything else is a bug or an environment fault
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            err_console.print("[yellow]aborted[/]")
-            sys.exit(1)
         if debug:
             raise
         err_console.print(
