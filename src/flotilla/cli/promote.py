@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from flotilla.cli import app
+from flotilla.cli.deploy import ALLOW_DESTROY, SKIP_SMOKE, TIMEOUT, YES, options, project
 
 
 @app.command("promote")
@@ -15,20 +16,13 @@ def promote_cmd(
         str, typer.Option("--from", help="Environment whose release is promoted.")
     ] = "staging",
     target: Annotated[str, typer.Option("--to", help="Environment to deploy it to.")] = "prod",
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for the rollout.")
-    ] = 900.0,
-    allow_destroy: Annotated[
-        bool, typer.Option("--allow-destroy", help="Allow critical replaces.")
-    ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    skip_smoke: Annotated[
-        bool, typer.Option("--skip-smoke", help="No health GETs after rollout.")
-    ] = False,
+    timeout: float = TIMEOUT,
+    allow_destroy: bool = ALLOW_DESTROY,
+    yes: bool = YES,
+    skip_smoke: bool = SKIP_SMOKE,
 ) -> None:
     """Deploy to --to exactly the images --from runs now (same digests), through plan,
     review, gate, apply, rollout, smoke and the ledger."""
-    from flotilla.cli.deploy import options, project
     from flotilla.deploy.promote import PromoteCommand
 
     opts = options(timeout=timeout, allow_destroy=allow_destroy, yes=yes, skip_smoke=skip_smoke)

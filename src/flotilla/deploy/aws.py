@@ -7,6 +7,7 @@ which boto3 honours itself, so the same code talks to AWS or to the emulator.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -43,18 +44,26 @@ def client(service: str, region_name: str | None = None) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _error_types() -> tuple[type[BaseException], ...]:
+def error_types() -> tuple[type[BaseException], ...]:
+    """botocore's (BotoCoreError, ClientError), imported on first use."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     return (BotoCoreError, ClientError)
+
+
+def endpoint_url(service: str, env: Mapping[str, str] | None = None) -> str | None:
+    """`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, from `env` (default: this
+    process's environment); None when neither is set."""
+    env = os.environ if env is None else env
+    return env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL")
 
 
 def caller_identity(region_name: str | None = None) -> dict[str, str]:
     """`sts get-caller-identity`, or one clear error when credentials or endpoint are wrong."""
     try:
         ident = client("sts", region_name).get_caller_identity()
-    except _error_types() as exc:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
+    except error_types() as exc:
+        endpoint = endpoint_url("sts")
         where = f" at {endpoint}" if endpoint else ""
         raise UsageError(
             f"AWS credentials do not work{where}: {exc}",

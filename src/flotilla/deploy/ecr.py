@@ -18,16 +18,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flotilla.deploy import aws
-from flotilla.deploy.registry_api import RegistryApi
+from flotilla.deploy.registry_api import MANIFEST_TYPES, RegistryApi
 from flotilla.errors import FlotillaError, UsageError
 
 KEEP_IMAGES = 30  # per repository, besides the ones a release still points to
 UNTAGGED_DAYS = 7
 DEPLOYED_PREFIX = "deployed-"
-MANIFEST_TYPES = (
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-)
 
 
 def repository_name(project: str, service: str) -> str:
@@ -141,14 +137,6 @@ class Ecr:
         if current is None or json.loads(current) != json.loads(policy):
             self.client.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=policy)
         return repo
-
-    def repository_uri(self, service: str) -> str | None:
-        name = repository_name(self.project, service)
-        try:
-            repos = self.client.describe_repositories(repositoryNames=[name])["repositories"]
-        except self.client.exceptions.RepositoryNotFoundException:
-            return None
-        return str(repos[0]["repositoryUri"])
 
     def tags(self, service: str) -> dict[str, str]:
         """Every tag in the service's repository -> its digest ({} when there is no repo)."""

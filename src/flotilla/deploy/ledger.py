@@ -31,10 +31,6 @@ class Release:
     deployer: str  # the caller identity's ARN
     kind: str = "deploy"  # deploy | rollback | promote
 
-    @property
-    def when(self) -> datetime:
-        return datetime.fromisoformat(self.time)
-
     def again(self, deployer: str, kind: str) -> Release:
         """This release's image deployed anew: a new entry (numbered on record), same digest."""
         return replace(self, number=0, time=now(), deployer=deployer, kind=kind)
@@ -86,11 +82,16 @@ class Ledger:
                 found[service] = self._parse(service, param["Value"])
         return dict(sorted(found.items()))
 
-    def record(self, release: Release) -> tuple[Release, list[Release]]:
-        """Prepend `release` (numbered after the newest); returns it and the trimmed ones."""
+    def record(self, release: Release) -> tuple[Release, list[Release]] | None:
+        """Prepend `release` (numbered after the newest); returns it and the trimmed ones.
+
+        None, and nothing written, when the newest release already has its digest: the
+        service already runs it, and a new entry would only bury the real changes."""
         history = self.history(release.service)
+        if history and history[0].digest == release.digest:
+            return None
         number = (history[0].number + 1) if history else 1
-        release = Release(**{**asdict(release), "number": number})
+        release = replace(release, number=number)
         history = [release, *history]
         dropped: list[Release] = []
         while len(history) > 1 and (

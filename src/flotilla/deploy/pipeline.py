@@ -15,7 +15,7 @@ from rich.console import Console
 
 from flotilla.deploy import gate, steps
 from flotilla.deploy.ecr import Ecr
-from flotilla.deploy.ledger import Ledger, Release, now
+from flotilla.deploy.ledger import Ledger, Release
 from flotilla.deploy.rollout import DEFAULT_TIMEOUT
 from flotilla.deploy.validate import Context, validate
 from flotilla.errors import UsageError
@@ -45,10 +45,14 @@ class PlanCommand:
     def validate(self) -> Context:
         return validate(self.project, self.env, timeout=self.options.timeout)
 
-    def run(self) -> steps.Planned:
+    def _plan(self) -> tuple[Context, steps.Built, steps.Planned]:
+        """validate -> build -> push -> plan -> review."""
         ctx = self.validate()
         built = steps.build_and_push(ctx, self.console, self.options.base_image)
-        return steps.plan(ctx, built.images, self.console)
+        return ctx, built, steps.plan(ctx, built.images, self.console)
+
+    def run(self) -> steps.Planned:
+        return self._plan()[2]
 
 
 @dataclass
@@ -56,9 +60,7 @@ class DeployCommand(PlanCommand):
     """`flotilla deploy`: the whole pipeline."""
 
     def run(self) -> steps.Planned:
-        ctx = self.validate()
-        built = steps.build_and_push(ctx, self.console, self.options.base_image)
-        planned = steps.plan(ctx, built.images, self.console)
+        ctx, built, planned = self._plan()
         releases = {
             name: steps.release_for(
                 ctx,
@@ -114,8 +116,10 @@ class RollbackCommand:
     options: Options = field(default_factory=Options)
     console: Console = field(default_factory=Console)
 
-    def resolve(self, ctx: Context) -> dict[str, Release]:
-        """Every service's target release; read-only, so errors still precede side effects."""
+    def resolve(self, ctx: Context) -> tuple[dict[str, Release], dict[str, str]]:
+        """Each rolled-back service's target release, and the image every service runs after
+        the rollback (the others keep their current one); read-only, so errors still precede
+        side effects. Each service's ledger history is read once."""
         ledger = Ledger(self.project.name, self.env)
         ecr = Ecr(self.project.name)
         current = {s.name: ledger.history(s.name) for s in ctx.services}
@@ -129,17 +133,8 @@ class RollbackCommand:
                 version = old.version if old else self.to.removeprefix("v")
                 git_sha = old.git_sha if old else ""
                 image = ecr.image_ref(login, name, digest)
-                targets[name] = Release(
-                    0,
-                    name,
-                    self.to,
-                    digest,
-                    image,
-                    version,
-                    git_sha,
-                    now(),
-                    ctx.identity.get("arn", "unknown"),
-                    "rollback",
+                targets[name] = steps.release_for(
+                    ctx, name, self.to, digest, image, "rollback", git_sha, version
                 )
                 continue
             if not history:
@@ -157,7 +152,7 @@ class RollbackCommand:
                         f"#{history[0].number} ({history[0].tag}); see `flotilla releases`"
                     )
                 continue
-            targets[name] = previous.again(ctx.identity.get("arn", "unknown"), "rollback")
+            targets[name] = previous.again(ctx.deployer, "rollback")
         if not targets:
             raise UsageError(f"no service in {self.env} has an earlier release to roll back to")
         # The plan names every service's image: the others keep their current release.
@@ -168,7 +163,8 @@ class RollbackCommand:
                 "service at its current release, so each must have one",
                 hint=f"run `flotilla deploy --env {self.env}` first",
             )
-        return targets
+        images = {n: targets[n].image if n in targets else h[0].image for n, h in current.items()}
+        return targets, images
 
     def run(self) -> steps.Planned:
         if self.to is not None and self.service is None:
@@ -180,16 +176,7 @@ class RollbackCommand:
             need_docker=False,
             timeout=self.options.timeout,
         )
-        targets = self.resolve(ctx)
-        ledger = Ledger(self.project.name, self.env)
-        images = {}
-        for svc in ctx.services:
-            if svc.name in targets:
-                images[svc.name] = targets[svc.name].image
-            else:
-                cur = ledger.current(svc.name)
-                assert cur is not None  # resolve() checked every service has a release
-                images[svc.name] = cur.image
+        targets, images = self.resolve(ctx)
         for name, rel in targets.items():
             self.console.print(f"rolling back {name} to {rel.tag} ({rel.digest[7:19]})")
         planned = steps.plan(ctx, images, self.console)

@@ -27,7 +27,8 @@ class PromoteCommand:
     console: Console = field(default_factory=Console)
 
     def check_names(self) -> None:
-        """Both are defined environments (staging -> prod by default; any chain works)."""
+        """The source is a defined environment other than the target (which validate()
+        checks); staging -> prod by default."""
         check_env(self.project, self.source)
         if self.source == self.target:
             raise UsageError(f"--from and --to are both {self.source!r}: nothing to promote")
@@ -43,8 +44,7 @@ class PromoteCommand:
                 f"promote deploys only what passed {self.source}",
                 hint=f"deploy {self.source} first (`make deploy ENV={self.source}`)",
             )
-        deployer = ctx.identity.get("arn", "unknown")
-        return {n: r.again(deployer, "promote") for n, r in current.items() if r is not None}
+        return {n: r.again(ctx.deployer, "promote") for n, r in current.items() if r is not None}
 
     def run(self) -> steps.Planned:
         self.check_names()

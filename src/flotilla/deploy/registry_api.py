@@ -13,12 +13,11 @@ from flotilla.errors import FlotillaError
 if TYPE_CHECKING:
     from flotilla.deploy.ecr import Login
 
-ACCEPT = ", ".join(
-    (
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-    )
+MANIFEST_TYPES = (  # the first is the default when a registry names no media type
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
 )
+ACCEPT = ", ".join(MANIFEST_TYPES)
 
 
 class RegistryApi:
@@ -47,13 +46,13 @@ class RegistryApi:
         )
         body, headers = self._call(req)
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
-        media = headers.get("Content-Type", ACCEPT.split(",")[0]).split(";")[0]
+        media = headers.get("Content-Type", MANIFEST_TYPES[0]).split(";")[0]
         return body.decode(), media, digest
 
     def put_manifest(self, repository: str, tag: str, manifest: str) -> None:
         import json
 
-        media = json.loads(manifest).get("mediaType", ACCEPT.split(",")[0])
+        media = json.loads(manifest).get("mediaType", MANIFEST_TYPES[0])
         req = urllib.request.Request(
             f"{self.base}/{repository}/manifests/{tag}",
             data=manifest.encode(),

@@ -48,13 +48,13 @@ def check(
     results = []
     for service, path in sorted(health.items()):
         url = base + path
-        status, error = _get(url, timeout=5)
+        result = SmokeResult(service, url, *_get(url, timeout=5))
         for _ in range(attempts - 1):
-            if status is not None and 200 <= status < 300:
+            if result.ok:
                 break
             time.sleep(delay)
-            status, error = _get(url, timeout=5)
-        results.append(SmokeResult(service, url, status, error))
+            result = SmokeResult(service, url, *_get(url, timeout=5))
+        results.append(result)
     return results
 
 

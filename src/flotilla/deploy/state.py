@@ -59,7 +59,7 @@ def _s3(region: str, env: Mapping[str, str] | None) -> Any:
     return boto3.client(
         "s3",
         region_name=region,
-        endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
+        endpoint_url=aws.endpoint_url("s3", env),
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         aws_session_token=env.get("AWS_SESSION_TOKEN"),
@@ -72,10 +72,8 @@ def ensure_state_bucket(bucket: str, region: str, *, env: Mapping[str, str] | No
     Idempotent: the settings are (re)applied every time. Returns True when it was created.
     `env` (endpoint and credentials) replaces the process environment when given.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
     s3 = _s3(region, env)
-    errors = (BotoCoreError, ClientError)
+    errors = aws.error_types()
     created = False
     try:
         s3.head_bucket(Bucket=bucket)

@@ -13,6 +13,7 @@ from rich.table import Table
 from flotilla.deploy import render, rollout, smoke
 from flotilla.deploy.ecr import Ecr, PushResult, deployed_tag
 from flotilla.deploy.ledger import Ledger, Release, now
+from flotilla.deploy.push import push_tags
 from flotilla.deploy.review import Review, analyse
 from flotilla.deploy.validate import Context
 from flotilla.errors import FlotillaError
@@ -50,7 +51,7 @@ def build_and_push(ctx: Context, console: Console, base_image: str | None = None
         tags = [entry["content_tag"], *(t for t in entry["tags"] if t != entry["content_tag"])]
         with console.status(f"pushing {svc.name}"):
             ecr.ensure_repository(svc.name)
-            res = ecr_push(ecr, ctx.docker, login, svc.name, entry["image"], tags)
+            res = push_tags(ecr, ctx.docker, login, svc.name, entry["image"], tags)
         pushes[svc.name] = res
         for tag in res.clashes:
             console.print(
@@ -75,12 +76,6 @@ def tags_pushed_image(p: PushResult) -> bool:
     return bool(p.pushed) and p.pushed[0].startswith("c-")
 
 
-def ecr_push(ecr: Ecr, docker: Any, login: Any, service: str, image: str, tags: list[str]) -> Any:
-    from flotilla.deploy.push import push_tags
-
-    return push_tags(ecr, docker, login, service, image, tags)
-
-
 def plan(ctx: Context, images: dict[str, str], console: Console) -> Planned:
     """Service map -> terraform init/plan -out/show -json -> plan.md + plan.json."""
     from flotilla.deploy.servicemap import write_service_map
@@ -88,7 +83,6 @@ def plan(ctx: Context, images: dict[str, str], console: Console) -> Planned:
 
     smap = write_service_map(ctx.project, ctx.env, ctx.services, images)
     tf = Terraform(ctx.project, ctx.env)
-    ctx.env_dir.mkdir(parents=True, exist_ok=True)
     plan_file = ctx.env_dir / "plan.tfplan"
     tfvars = ctx.project.terraform_dir / "environments" / f"{ctx.env}.tfvars"
     with console.status("terraform init"):
@@ -147,16 +141,18 @@ def smoke_test(ctx: Context, outputs: dict[str, Any], url: str | None, console: 
 
 
 def record(ctx: Context, releases: dict[str, Release], console: Console) -> list[Release]:
-    """Ledger entry + `deployed-<env>-<n>` tag for each release; old tags are released."""
+    """Ledger entry + `deployed-<env>-<n>` tag for each release; old tags are released.
+
+    A service whose newest release already has the digest gets neither (see Ledger.record)."""
     ledger = Ledger(ctx.project.name, ctx.env)
     ecr = Ecr(ctx.project.name)
     login = ecr.login()
     done = []
     for name, rel in releases.items():
-        current = ledger.current(name)
-        if current is not None and current.digest == rel.digest:
-            continue  # it already runs there: a new entry would only bury the real changes
-        saved, dropped = ledger.record(rel)
+        recorded = ledger.record(rel)
+        if recorded is None:
+            continue  # it already runs there
+        saved, dropped = recorded
         ecr.add_tag(login, name, saved.digest, deployed_tag(ctx.env, saved.number))
         for old in dropped:
             ecr.remove_tag(name, deployed_tag(ctx.env, old.number))
@@ -170,11 +166,19 @@ def record(ctx: Context, releases: dict[str, Release], console: Console) -> list
 
 
 def release_for(
-    ctx: Context, name: str, tag: str, digest: str, image: str, kind: str, git_sha: str
+    ctx: Context,
+    name: str,
+    tag: str,
+    digest: str,
+    image: str,
+    kind: str,
+    git_sha: str,
+    version: str | None = None,
 ) -> Release:
-    m = ctx.service(name).manifest
-    deployer = ctx.identity.get("arn", "unknown")
-    return Release(0, name, tag, digest, image, m.version, git_sha, now(), deployer, kind)
+    """A release to record (numbered on record); `version` defaults to the manifest's."""
+    if version is None:
+        version = ctx.service(name).manifest.version
+    return Release(0, name, tag, digest, image, version, git_sha, now(), ctx.deployer, kind)
 
 
 def require_outputs(outputs: dict[str, Any]) -> None:

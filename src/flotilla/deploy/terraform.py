@@ -30,6 +30,7 @@ from typing import Any
 
 import python_terraform
 
+from flotilla.deploy import aws
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
 
@@ -138,7 +139,7 @@ class Terraform:
         if not self.backend_file.is_file():
             raise UsageError(f"no backend settings for {self.env}: {self.backend_file} is missing")
         config = [str(self.backend_file)]
-        endpoint = self.run_env.get("AWS_ENDPOINT_URL_S3") or self.run_env.get("AWS_ENDPOINT_URL")
+        endpoint = aws.endpoint_url("s3", self.run_env)
         if endpoint:
             config += [f'endpoints={{s3="{endpoint}"}}', "use_path_style=true"]
         return config
@@ -153,7 +154,7 @@ class Terraform:
         except (OSError, ValueError):
             return False
         config = (state.get("backend") or {}).get("config") or {}
-        endpoint = self.run_env.get("AWS_ENDPOINT_URL_S3") or self.run_env.get("AWS_ENDPOINT_URL")
+        endpoint = aws.endpoint_url("s3", self.run_env)
         was = (config.get("endpoints") or {}).get("s3")
         return (self.data_dir / "providers").is_dir() and (was or None) == (endpoint or None)
 

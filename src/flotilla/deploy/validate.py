@@ -36,6 +36,11 @@ class Context:
     def env_dir(self) -> Path:
         return self.project.build_dir / self.env
 
+    @property
+    def deployer(self) -> str:
+        """Who a release is recorded as: the caller identity's ARN."""
+        return self.identity.get("arn", "unknown")
+
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
@@ -84,7 +89,7 @@ def check_registry_override() -> None:
 
 def check_terraform() -> None:
     if shutil.which("terraform") is None:
-        raise UsageError("terraform is not on PATH", hint="install Terraform >= 1.6")
+        raise UsageError("terraform is not on PATH", hint="install Terraform >= 1.5")
     plugin_dir = os.environ.get("FLOTILLA_TF_PLUGIN_DIR", "").strip()
     if plugin_dir:
         provider = Path(plugin_dir) / "registry.terraform.io" / "hashicorp" / "aws"

@@ -75,10 +75,10 @@ class StatusCommand:
         )
         for svc in services:
             out = deployed.get(svc.name)
-            rel = ledger.current(svc.name)
             if out is None:
                 table.add_row(svc.name, "not deployed", *["—"] * 4)
                 continue
+            rel = ledger.current(svc.name)
             st = source.service_status(
                 outputs["cluster_name"], out["service_name"], out.get("target_group_arn")
             )
