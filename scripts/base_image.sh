@@ -51,6 +51,7 @@ tar -C "$root" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["python3"]' \
   --message "flotilla offline base: debian $SUITE + python3" - "$TAG" >/dev/null
-# `python` as in the official images, so one Dockerfile fits both bases.
+# Smoke test. No `python` link is made: docker/Dockerfile calls `python3`, which both this
+# image and the official python images have, so one Dockerfile fits both bases.
 docker run --rm "$TAG" python3 -c 'import sys, venv, ssl; print(sys.version)' >&2
 echo "BASE_IMAGE=$TAG"

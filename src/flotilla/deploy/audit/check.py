@@ -122,7 +122,7 @@ def run(
     offline: bool = False,
     now: datetime | None = None,
 ) -> Result:
-    check_config(cfg)
+    """Audit `targets` under `cfg`, which the caller has passed through `check_config`."""
     now = now or datetime.now(UTC)
     ignored = {i.lower() for i in cfg.ignore_packages}
     pypi = None if offline else PyPI(cfg.timeout_seconds)

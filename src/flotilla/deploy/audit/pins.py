@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from flotilla.deploy.build.lock import LOCK_NAME
 from flotilla.errors import FlotillaError, UsageError
 
 OWN_PROJECT = "flotilla"  # our own package: not on PyPI, never audited as a dependency
@@ -63,12 +65,16 @@ def _parse(path: Path, text: str) -> list[tuple[int, Requirement]]:
     return reqs
 
 
+@cache
+def _environment() -> dict[str, str]:
+    """This interpreter's marker environment (copy it before adding `extra`)."""
+    return {k: str(v) for k, v in default_environment().items()}
+
+
 def _applies(req: Requirement, extra: str = "") -> bool:
     if req.marker is None:
         return True
-    env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
-    env["extra"] = extra
-    return req.marker.evaluate(env)
+    return req.marker.evaluate({**_environment(), "extra": extra})
 
 
 def read_lock(path: Path) -> list[Pin]:
@@ -158,7 +164,7 @@ def _resolve_with_pip(roots: list[Requirement], timeout: float) -> list[Pin]:
 
 
 def service_pins(name: str, root: Path, framework: str, *, timeout: float = 300) -> ServicePins:
-    lock, txt = root / "requirements.lock", root / "requirements.txt"
+    lock, txt = root / LOCK_NAME, root / "requirements.txt"
     if lock.is_file():
         return ServicePins(name, str(lock), tuple(read_lock(lock)))
     roots = framework_requirements(framework)

@@ -12,7 +12,7 @@ from flotilla.deploy.build.base import Target, probe_target, select_base
 from flotilla.deploy.build.client import docker_client
 from flotilla.deploy.build.context import build_context
 from flotilla.deploy.build.lock import lock_problem
-from flotilla.deploy.build.manifest_file import ServiceEntry, write_manifest
+from flotilla.deploy.build.manifest_file import ServiceEntry, Status, write_manifest
 from flotilla.deploy.build.progress import Progress
 from flotilla.deploy.build.source import FlotillaSource, dockerfile_path
 from flotilla.deploy.build.tags import GitInfo, content_tag, git_info, git_remote
@@ -214,13 +214,13 @@ def _docker_build(plan: Plan, job: Job, context: Any, progress: Progress) -> str
     return str(image_id)
 
 
-def _finish(plan: Plan, job: Job, image: Any, status: str) -> None:
+def _finish(plan: Plan, job: Job, image: Any, status: Status) -> None:
     for tag in job.tags:
         if f"{job.image}:{tag}" not in image.tags:
             image.tag(job.image, tag)
     job.entry["image_id"] = image.id
     job.entry["size"] = int(image.attrs.get("Size", 0))
-    job.entry["status"] = "built" if status == "built" else "unchanged"
+    job.entry["status"] = status
     job.entry["error"] = None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from types import TracebackType
 from typing import TextIO
 
@@ -14,7 +13,6 @@ from rich.table import Table
 
 STYLES = {
     "waiting": "dim",
-    "checking": "dim",
     "wheels": "cyan",
     "building": "cyan",
     "built": "green",
@@ -31,7 +29,7 @@ class Progress:
     ) -> None:
         self.stream = stream or sys.stderr
         self.plain = (not self.stream.isatty()) if plain is None else plain
-        self.rows = {name: ["waiting", "", time.monotonic()] for name in services}
+        self.rows = {name: ("waiting", "") for name in services}
         self._lock = threading.Lock()
         self._live: Live | None = None
         self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
@@ -57,22 +55,19 @@ class Progress:
 
     def update(self, service: str, state: str, detail: str = "") -> None:
         with self._lock:
-            row = self.rows[service]
-            changed = state != row[0]
-            if changed:
-                row[2] = time.monotonic()
-            row[0], row[1] = state, detail
+            changed = state != self.rows[service][0]
+            self.rows[service] = (state, detail)
             if self._live is not None:
                 self._live.update(self._table())
-            elif changed and state not in ("waiting", "checking"):
+            elif changed and state != "waiting":
                 # plain logs: one line per state change, errors in full
                 text = detail if state == "failed" else (detail.splitlines() or [""])[0]
                 print(f"[build] {service}: {state} {text}".rstrip(), file=self.stream, flush=True)
 
     def _table(self) -> Table:
         table = Table("service", "state", "detail", box=None, pad_edge=False)
-        for name, (state, detail, _) in self.rows.items():
-            style = STYLES.get(str(state), "")
-            first = str(detail).splitlines()[0][:90] if detail else ""
+        for name, (state, detail) in self.rows.items():
+            style = STYLES.get(state, "")
+            first = detail.splitlines()[0][:90] if detail else ""
             table.add_row(name, f"[{style}]{state}[/]", first)
         return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from collections.abc import Iterable, Iterator
 from functools import cached_property
@@ -18,17 +19,24 @@ OPERATOR_ONLY = frozenset({"deploy", "local"})
 IMAGE_COMMANDS = frozenset({"__init__.py", "__main__.py", "runtime.py", "services.py"})
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv", "build"}
-SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
+SKIP_SUFFIXES = (".pyc", ".pyo")
 
 
 def iter_files(root: Path, skip: frozenset[str] = frozenset()) -> Iterator[Path]:
-    """Files under `root` that go into an image, sorted; caches and bytecode are left out."""
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if any(p in SKIP_DIRS or p in skip or p.endswith(".egg-info") for p in rel):
-            continue
-        if path.is_file() and not path.name.endswith(SKIP_SUFFIXES):
-            yield path
+    """Files under `root` that go into an image, sorted; caches and bytecode are left out.
+    A skipped name leaves out a file or a whole folder, which is then never walked."""
+
+    def skipped(name: str) -> bool:
+        return name in SKIP_DIRS or name in skip or name.endswith(".egg-info")
+
+    found = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not skipped(d)]
+        for name in filenames:
+            path = Path(folder, name)
+            if not skipped(name) and not name.endswith(SKIP_SUFFIXES) and path.is_file():
+                found.append(path)
+    yield from sorted(found)
 
 
 def digest_files(files: Iterable[tuple[str, Path]]) -> str:
