@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,9 +22,17 @@ from pydantic import (
     model_validator,
 )
 
-from flotilla.errors import ManifestError
+from flotilla.errors import ManifestError, UsageError
 
 ENVIRONMENTS = ("local", "staging", "prod")
+
+
+def check_environment(env: str) -> None:
+    """`env` is one the manifests can override (`[environments.<env>]`)."""
+    if env not in ENVIRONMENTS:
+        raise UsageError(f"unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}")
+
+
 Environment = Literal["local", "staging", "prod"]
 
 # Fargate's valid task sizes: cpu units -> allowed memory (MiB).
@@ -207,7 +215,7 @@ class Manifest(BaseModel):
         return Manifest.model_validate(data)
 
 
-def format_validation_error(source: str, error: ValidationError, data: Any) -> str:
+def format_validation_error(source: str, error: ValidationError) -> str:
     """One line per problem: file, key, bad value and what is allowed."""
     lines = []
     for err in error.errors():
@@ -233,7 +241,7 @@ def parse_manifest(text: str, source: str, folder_name: str | None = None) -> Ma
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
-        raise ManifestError(format_validation_error(source, exc, data)) from None
+        raise ManifestError(format_validation_error(source, exc)) from None
     if folder_name is not None and manifest.name != folder_name:
         raise ManifestError(
             f"{source}: key `name` = {manifest.name!r} must equal the folder name {folder_name!r}"
@@ -243,7 +251,7 @@ def parse_manifest(text: str, source: str, folder_name: str | None = None) -> Ma
             manifest.for_env(env)
         except ValidationError as exc:
             raise ManifestError(
-                format_validation_error(f"{source} [environments.{env}]", exc, data)
+                format_validation_error(f"{source} [environments.{env}]", exc)
             ) from None
     return manifest
 

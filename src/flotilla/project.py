@@ -84,11 +84,11 @@ class Project:
         return self.root / "infra" / "terraform"
 
 
-def find_root(start: Path | None = None) -> Path:
+def find_root() -> Path:
     """The nearest folder holding flotilla.toml; FLOTILLA_ROOT wins when set."""
     if env := os.environ.get("FLOTILLA_ROOT"):
         return Path(env).resolve()
-    here = (start or Path.cwd()).resolve()
+    here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "flotilla.toml").is_file():
             return folder
@@ -108,4 +108,4 @@ def load_project(root: Path | None = None) -> Project:
     try:
         return Project(root, ProjectConfig.model_validate(data))
     except ValidationError as exc:
-        raise UsageError(format_validation_error(str(path), exc, data)) from None
+        raise UsageError(format_validation_error(str(path), exc)) from None

@@ -19,11 +19,9 @@ def serve_cmd(
     ),
 ) -> None:
     """Serve one service with its runtime endpoints (healthz, readyz, metrics, stats)."""
-    from flotilla.runtime.loader import read_service
     from flotilla.runtime.server import serve
 
-    manifest = read_service(service_dir)
-    serve(service_dir, host=host, port=port or manifest.port, framework=framework)
+    serve(service_dir, host=host, port=port, framework=framework)
 
 
 @app.command("dev")

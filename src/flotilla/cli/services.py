@@ -15,12 +15,10 @@ def services_cmd(
 ) -> None:
     """Validate every manifest and list the services."""
     from flotilla.discovery import discover
-    from flotilla.errors import UsageError
-    from flotilla.manifest import ENVIRONMENTS
+    from flotilla.manifest import check_environment
     from flotilla.project import load_project
 
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}")
+    check_environment(env)
     project = load_project()
     table = Table("service", "framework", "path", "port", "version", "cpu/mem", "count")
     for svc in discover(project.services_dir):

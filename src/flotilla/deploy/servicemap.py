@@ -16,7 +16,7 @@ from typing import Any
 
 from flotilla.discovery import Service
 from flotilla.errors import UsageError
-from flotilla.manifest import ENVIRONMENTS
+from flotilla.manifest import check_environment
 from flotilla.project import Project
 
 MAX_PRIORITY = 24_999
@@ -27,11 +27,6 @@ def priority(name: str) -> int:
     """A stable rule priority in 1..24999 from the service name (sha256, not `hash()`)."""
     digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
     return digest % MAX_PRIORITY + 1
-
-
-def check_environment(env: str) -> None:
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}")
 
 
 def build_service_map(services: list[Service], env: str, images: dict[str, str]) -> dict[str, Any]:

@@ -103,7 +103,7 @@ class Terraform:
         extra_env: dict[str, str] | None = None,
         on_output: Callable[[str], None] | None = None,
     ) -> None:
-        from flotilla.deploy.servicemap import check_environment
+        from flotilla.manifest import check_environment
 
         check_environment(env)
         self.project = project

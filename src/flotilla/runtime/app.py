@@ -20,7 +20,6 @@ from flotilla.runtime.stats import route_stats
 
 log = logging.getLogger("flotilla.runtime")
 UNMATCHED = "<unmatched>"  # the one label for paths no route matched (bounded cardinality)
-JSON = "application/json"
 RUNTIME_ENDPOINTS = ("healthz", "readyz", "metrics", "stats")
 
 
@@ -132,7 +131,7 @@ class RuntimeApp:
             log.exception("unhandled error in %s %s", method, scope["path"])
             if not started:
                 err = dispatch.error(500, "internal server error")
-                await respond(send_wrapper, 500, err.body, JSON)
+                await respond(send_wrapper, 500, err.body, dispatch.JSON_TYPE)
         finally:
             self.lifecycle.inflight -= 1
             seconds = time.perf_counter() - start
@@ -143,14 +142,14 @@ class RuntimeApp:
 
     async def _unmatched(self, scope: Scope, send: Send) -> None:
         err = dispatch.not_found()
-        await respond(send, 404, b"" if scope["method"] == "HEAD" else err.body, JSON)
+        await respond(send, 404, b"" if scope["method"] == "HEAD" else err.body, dispatch.JSON_TYPE)
 
     async def _runtime(self, mount: Mount, name: str, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             err = dispatch.error(405, "method not allowed")
-            await respond(send, 405, err.body, JSON, [(b"allow", b"GET, HEAD")])
+            await respond(send, 405, err.body, dispatch.JSON_TYPE, [(b"allow", b"GET, HEAD")])
             return
-        status, body, ctype = 200, b"", JSON
+        status, body, ctype = 200, b"", dispatch.JSON_TYPE
         if name == "healthz":
             body = b'{"status":"ok"}'
         elif name == "readyz":

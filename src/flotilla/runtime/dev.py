@@ -53,11 +53,11 @@ class DevApp(RuntimeApp):
 
 def create_dev_app() -> DevApp:
     """uvicorn factory (re-run on every reload)."""
-    from flotilla.runtime.loader import load_service
+    from flotilla.runtime.loader import mount_service
 
-    services = discover(Path(os.environ[ENV_ROOT]))
+    services = discover(Path(os.environ[ENV_ROOT]))  # validates every manifest once
     check_module_names(services)
-    mounts: list[Mount] = [load_service(svc.root)[1] for svc in services]
+    mounts: list[Mount] = [mount_service(svc.manifest, svc.root) for svc in services]
     return DevApp(mounts)
 
 

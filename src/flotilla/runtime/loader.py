@@ -117,14 +117,20 @@ def native_app(obj: Any, kind: str, manifest: Manifest) -> ASGIApp:
     return _wsgi(FlotillaHandler(urlconf))
 
 
-def load_service(folder: Path, framework: str | None = None) -> tuple[Manifest, Mount]:
+def load_service(folder: Path, framework: str | None = None) -> Mount:
+    """The service in `folder`, its manifest read and validated here."""
     check_framework(framework)
-    manifest = read_service(folder)
+    return mount_service(read_service(folder), folder, framework)
+
+
+def mount_service(manifest: Manifest, folder: Path, framework: str | None = None) -> Mount:
+    """A validated manifest's entry, served by `framework` (default: the manifest's)."""
     root = folder.resolve()
+    chosen = framework or manifest.framework
     obj = import_entry(manifest, root)
     source = root / "service.toml"
     if isinstance(obj, Plugin):
-        app = plugin_app(obj, framework or manifest.framework)
+        app = plugin_app(obj, chosen)
         checks = list(obj.ready_checks)
     else:
         kind = native_kind(obj)
@@ -133,14 +139,13 @@ def load_service(folder: Path, framework: str | None = None) -> tuple[Manifest, 
                 f"{source}: key `entry` = {manifest.entry!r} is a {type(obj).__name__}; "
                 "allowed: a flotilla.Plugin or a FastAPI, Flask or Django app"
             )
-        if kind != (framework or manifest.framework):
+        if kind != chosen:
             raise UsageError(
                 f"{source}: entry {manifest.entry!r} is a native {kind} app; framework "
-                f"{framework or manifest.framework!r} only applies to plugins"
+                f"{chosen!r} only applies to plugins"
             )
         if kind == "django" and not manifest.django_settings:
             raise UsageError(f"{source}: a native Django app needs key `django_settings`")
         app = native_app(obj, kind, manifest)
         checks = []
-    mount = Mount(manifest.name, manifest.path, app, manifest.health_path, checks)
-    return manifest, mount
+    return Mount(manifest.name, manifest.path, app, manifest.health_path, checks)

@@ -16,13 +16,15 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import Metric
 
+from flotilla.runtime.plugin import SERVED_METHODS
+
 # Fine buckets where web latencies live, so /stats' error bound (one bucket) stays small.
 BUCKETS = (
     0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075,
     0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 30.0,
 )  # fmt: skip
 LATENCY = "flotilla_http_request_duration_seconds"
-KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+KNOWN_METHODS = frozenset(SERVED_METHODS)
 LABELS = ("service", "route", "method", "status")
 
 

@@ -22,6 +22,8 @@ from flotilla.runtime.messages import Headers, HTTPError, QueryParams, Request, 
 __all__ = ["HTTPError", "Headers", "Plugin", "QueryParams", "Request", "Response", "RouteSpec"]
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# What adapters hand to the plugin's dispatch: it answers HEAD (as GET) and 405 for the rest.
+SERVED_METHODS = (*METHODS, "HEAD", "OPTIONS")
 Handler = Callable[[Request], Any]
 ReadyCheck = Callable[[], bool | Awaitable[bool]]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,11 +39,6 @@ class RouteSpec:
     path: str
     handlers: dict[str, Handler] = field(default_factory=dict)
     is_async: dict[str, bool] = field(default_factory=dict)
-
-    @property
-    def params(self) -> list[tuple[str, bool]]:
-        """(name, is_path) for each parameter, in order."""
-        return [(m.group(1), m.group(2) == "path") for m in _PARAM.finditer(self.path)]
 
     def allow(self) -> str:
         """The `Allow` header: the route's methods, plus HEAD wherever GET is."""

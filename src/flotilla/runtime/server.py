@@ -29,8 +29,9 @@ def create_app() -> RuntimeApp:
     """uvicorn factory (each worker calls it): the service named by FLOTILLA_SERVICE_DIR."""
     from flotilla.runtime.loader import load_service
 
-    _, mount = load_service(Path(os.environ[ENV_DIR]), os.environ.get(ENV_FRAMEWORK) or None)
-    return RuntimeApp([mount])
+    return RuntimeApp(
+        [load_service(Path(os.environ[ENV_DIR]), os.environ.get(ENV_FRAMEWORK) or None)]
+    )
 
 
 class DrainingServer(uvicorn.Server):
@@ -69,12 +70,13 @@ def workers() -> int:
     return int(raw)
 
 
-def serve(folder: Path, *, host: str, port: int, framework: str | None) -> None:
-    """Run one service as its container does; validates before binding anything."""
-    from flotilla.runtime.loader import check_framework, read_service
+def serve(folder: Path, *, host: str, port: int | None, framework: str | None) -> None:
+    """Run one service as its container does (port: default the manifest's); validates
+    before binding anything."""
+    from flotilla.runtime.loader import check_framework, mount_service, read_service
 
     check_framework(framework)
-    read_service(folder)
+    manifest = read_service(folder)
     drain_seconds()  # validated here, read again by each worker
     count = workers()
     os.environ[ENV_DIR] = str(folder.resolve())
@@ -83,12 +85,14 @@ def serve(folder: Path, *, host: str, port: int, framework: str | None) -> None:
         # Workers share metrics through files; /tmp is the only writable place in the image.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="flotilla-prom-")
     # One worker: build the app here so import errors surface before the port is bound.
-    app = create_app() if count == 1 else "flotilla.runtime.server:create_app"
+    app: RuntimeApp | str = "flotilla.runtime.server:create_app"
+    if count == 1:
+        app = RuntimeApp([mount_service(manifest, folder, framework)])
     config = uvicorn.Config(
         app,
         factory=count > 1,
         host=host,
-        port=port,
+        port=port or manifest.port,
         workers=count,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=False,  # ours is JSON, with route template and request id

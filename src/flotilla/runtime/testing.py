@@ -30,7 +30,7 @@ STARTUP_SECONDS = 20.0
 def service_app(folder: Path, framework: str | None = None) -> RuntimeApp:
     from flotilla.runtime.loader import load_service
 
-    return RuntimeApp([load_service(folder, framework)[1]], lifecycle=Lifecycle())
+    return RuntimeApp([load_service(folder, framework)], lifecycle=Lifecycle())
 
 
 @contextmanager

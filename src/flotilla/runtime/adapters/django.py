@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest  # type: ignore[import-untyped]
+from django.core.handlers.wsgi import WSGIHandler  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 from django.urls import URLPattern, path, re_path  # type: ignore[import-untyped]
 
@@ -111,4 +111,4 @@ def django_handler(plugin: Plugin) -> WSGIHandler:
     return FlotillaHandler(PluginUrlconf(plugin))
 
 
-__all__ = ["FlotillaHandler", "WSGIRequest", "django_handler"]
+__all__ = ["FlotillaHandler", "django_handler"]

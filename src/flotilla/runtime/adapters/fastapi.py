@@ -13,10 +13,9 @@ from starlette.types import ASGIApp
 
 from flotilla.runtime import dispatch
 from flotilla.runtime.messages import Headers, Request
-from flotilla.runtime.plugin import Handler, Plugin, RouteSpec
+from flotilla.runtime.plugin import SERVED_METHODS, Handler, Plugin, RouteSpec
 
 # Every method reaches our endpoint, so 405 + Allow come from the shared dispatch code.
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def read_query(request: StarletteRequest) -> str:
@@ -79,7 +78,7 @@ def fastapi_app(plugin: Plugin) -> ASGIApp:
     )
     for spec in plugin.routes.values():
         app.router.add_route(
-            spec.path, _endpoint(spec), methods=ALL_METHODS, include_in_schema=False
+            spec.path, _endpoint(spec), methods=list(SERVED_METHODS), include_in_schema=False
         )
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

@@ -10,9 +10,7 @@ from werkzeug.exceptions import HTTPException
 from flotilla.runtime import dispatch
 from flotilla.runtime.adapters.wsgi import read_headers, read_query, set_route
 from flotilla.runtime.messages import Request
-from flotilla.runtime.plugin import Plugin, RouteSpec, to_flask_rule
-
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+from flotilla.runtime.plugin import SERVED_METHODS, Plugin, RouteSpec, to_flask_rule
 
 
 def read_body(request: flask.Request) -> bytes:
@@ -63,7 +61,7 @@ def flask_app(plugin: Plugin) -> flask.Flask:
             to_flask_rule(spec.path),
             endpoint=spec.path,
             view_func=_view(spec),
-            methods=ALL_METHODS,
+            methods=list(SERVED_METHODS),
             provide_automatic_options=False,
         )
     app.register_error_handler(HTTPException, _http_error)
