@@ -147,8 +147,7 @@ def django_servers(folder: Path) -> dict[str, tuple[float, float]]:
     """Django through a2wsgi (what flotilla uses) vs Django's own ASGIHandler, bare uvicorn."""
     import subprocess
 
-    from flotilla.process import stop
-    from flotilla.runtime.testing import free_port
+    from flotilla.process import free_port, stop
 
     out: dict[str, list[tuple[float, float]]] = {"a2wsgi": [], "asgi": []}
     procs = {}

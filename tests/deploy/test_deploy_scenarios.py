@@ -24,8 +24,9 @@ import boto3
 import pytest
 
 from flotilla.cli import main
-from flotilla.local.emulator import Emulator, free_port
+from flotilla.local.emulator import Emulator
 from flotilla.local.registry import LocalRegistry
+from flotilla.process import free_port
 from tests.fixtures.deploy import emulator_password, registry_catalog, registry_tags
 from tests.fixtures.images import IGNORE, REPO, commit, copy_repo
 
@@ -184,9 +185,7 @@ def test_3_one_changed_service_is_the_only_one_rebuilt_pushed_and_revised(
     }
     assert "pushed 1 image(s)" in out
     after = stack.revisions()
-    assert {s: after[s] - revisions[s] for s in after if after[s] != revisions[s]} == {
-        "orders": 1
-    }
+    assert {s: after[s] - revisions[s] for s in after if after[s] != revisions[s]} == {"orders": 1}
     after_images = stack.ecs_images()
     assert {s for s in before_images if after_images[s] != before_images[s]} == {"orders"}
     review = json.loads((stack.root / "build/local/plan.json").read_text())["review"]

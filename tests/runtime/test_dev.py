@@ -15,9 +15,8 @@ import pytest
 
 from flotilla.discovery import discover
 from flotilla.errors import UsageError
-from flotilla.process import stop
+from flotilla.process import free_port, stop
 from flotilla.runtime.dev import check_module_names
-from flotilla.runtime.testing import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,6 +19,7 @@ from flotilla.local.alb import LocalAlb
 from flotilla.local.emulator import Emulator
 from flotilla.local.haproxy import render, write_if_changed
 from flotilla.local.paths import LocalPaths, write_json
+from flotilla.local.registry import LocalRegistry, ecr_credentials
 from flotilla.local.runtime import Runtime
 from flotilla.project import load_project
 
@@ -26,12 +27,8 @@ log = logging.getLogger("flotilla.local")
 TICK = 1.0
 
 
-def _registry(paths: LocalPaths, port: int) -> Any:
+def _registry(paths: LocalPaths, port: int) -> LocalRegistry:
     """Debian's docker-registry as ECR's stand-in, password = the emulator's ECR token."""
-    try:
-        from flotilla.local.registry import LocalRegistry, ecr_credentials
-    except ImportError:
-        return None
     _, password = ecr_credentials()
     return LocalRegistry(port=port, storage=paths.dir / "registry", password=password).start()
 
@@ -48,7 +45,7 @@ class Daemon:
             log_path=self.paths.emulator_log,
         )
         self.alb = LocalAlb(self.paths)
-        self.registry: Any = None
+        self.registry: LocalRegistry | None = None  # shutdown may run before start set it
 
     def start(self) -> None:
         self.emulator.start()
@@ -66,7 +63,7 @@ class Daemon:
         self.paths.haproxy_cfg.write_text(
             render(snapshot.Snapshot(), self.paths, self.cfg.alb_port)
         )
-        self.alb.start(str(self.paths.dir / "haproxy.log"))
+        self.alb.start(str(self.paths.haproxy_log))
         self.publish({})
 
     def publish(self, services: dict[str, Any]) -> None:
@@ -100,7 +97,7 @@ class Daemon:
                 log.info("ALB reloaded")
         if not self.alb.running:
             log.error("haproxy exited; restarting it")
-            self.alb.start(str(self.paths.dir / "haproxy.log"))
+            self.alb.start(str(self.paths.haproxy_log))
         self.publish(report.build(self.runtime, snap, stats))
 
     def run(self) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flotilla.errors import FlotillaError
+from flotilla.process import free_port
 from flotilla.process import stop as stop_process
 
 # Credentials the emulator accepts; never real ones.
@@ -26,12 +26,6 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def is_up(url: str) -> bool:
@@ -59,8 +53,8 @@ class Emulator:
         return {
             **FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": self.url,
-            "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
         }
 
     def start(self, timeout: float = 30.0) -> Emulator:

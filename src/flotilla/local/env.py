@@ -12,23 +12,10 @@ import time
 from typing import Any
 
 from flotilla.errors import FlotillaError, UsageError
-from flotilla.local.emulator import is_up
+from flotilla.local.emulator import Emulator, is_up
 from flotilla.local.paths import LocalPaths, read_json
+from flotilla.process import alive, stop_pid
 from flotilla.project import Project
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (our own exited child) is not alive
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def daemon_pid(paths: LocalPaths) -> int | None:
@@ -36,7 +23,7 @@ def daemon_pid(paths: LocalPaths) -> int | None:
         pid = int(paths.pid.read_text())
     except (OSError, ValueError):
         return None
-    return pid if _alive(pid) else None
+    return pid if alive(pid) else None
 
 
 def _port_busy(port: int) -> bool:
@@ -46,8 +33,9 @@ def _port_busy(port: int) -> bool:
 
 def preflight(project: Project) -> None:
     """Everything `up` needs, checked before it starts anything."""
+    from flotilla.deploy.build.client import docker_sdk
     from flotilla.local.alb import haproxy_binary
-    from flotilla.local.tasks import docker_client, docker_sdk
+    from flotilla.local.tasks import docker_client
 
     haproxy_binary()
     try:
@@ -108,15 +96,10 @@ def down(project: Project, timeout: float = 120.0) -> bool:
             children = list(read_json(paths.status).get("children", []))
     pid = daemon_pid(paths)
     if pid:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        stop_pid(pid, timeout)
     # Whatever a crashed daemon left behind: its children and its containers.
     for child in children:
-        if _alive(child):
+        if alive(child):
             os.kill(child, signal.SIGTERM)
     _remove_containers(paths)
     paths.pid.unlink(missing_ok=True)
@@ -136,15 +119,9 @@ def _remove_containers(paths: LocalPaths) -> None:
 
 def environment(project: Project) -> dict[str, str]:
     """What boto3, terraform and the registry push need to deploy to ENV=local."""
-    from flotilla.local.emulator import FAKE_CREDENTIALS
-
     cfg = project.config.local
-    region = project.config.project.region
     return {
-        **FAKE_CREDENTIALS,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{cfg.emulator_port}",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
+        **Emulator(port=cfg.emulator_port, region=project.config.project.region).env(),
         "FLOTILLA_REGISTRY": f"127.0.0.1:{cfg.registry_port}",
         # The smoke test goes through the local ALB (the emulator's ALB DNS name is fictional).
         "FLOTILLA_SMOKE_URL": f"http://127.0.0.1:{cfg.alb_port}",
@@ -155,8 +132,3 @@ def use_environment(project: Project) -> None:
     """Point this process at ENV=local (keeps values the user set explicitly)."""
     for key, value in environment(project).items():
         os.environ.setdefault(key, value)
-
-
-def alb_url(project: Project) -> str:
-    """The local ALB, where ENV=local's smoke test and users reach the services."""
-    return f"http://127.0.0.1:{project.config.local.alb_port}"

@@ -39,6 +39,15 @@ def server_name(ip: str, port: int) -> str:
     return "t_" + ip.replace(".", "_").replace(":", "_") + f"_{port}"
 
 
+def backend_name(tg: TargetGroup) -> str:
+    return f"tg_{tg.name}"
+
+
+def stat_key(tg: TargetGroup, ip: str, port: int) -> tuple[str, str]:
+    """The key of target (ip, port) of `tg` in `LocalAlb.stats()`: (backend, server)."""
+    return backend_name(tg), server_name(ip, port)
+
+
 def _q(text: str) -> str:
     """A haproxy double-quoted string."""
     for a, b in (("\\", "\\\\"), ('"', '\\"'), ("$", "\\$"), ("\n", "\\n")):
@@ -66,9 +75,8 @@ def _action(rule: Rule, tgs: dict[str, TargetGroup]) -> list[str]:
     cond = f"{_cond(rule)} {undecided}".strip()
     a = rule.action
     if a["Type"] == "forward":
-        arn = a.get("TargetGroupArn") or a["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
-        tg = tgs.get(arn)
-        backend = f"tg_{tg.name}" if tg else "no_targets"
+        tg = tgs.get(rule.target_group or "")
+        backend = backend_name(tg) if tg else "no_targets"
         return [f"http-request set-var(txn.tg) str({backend}) if {cond}"]
     fr = a.get("FixedResponseConfig", {})
     status = fr.get("StatusCode", "503")
@@ -122,7 +130,7 @@ frontend alb
 
 def _backend(tg: TargetGroup) -> list[str]:
     lines = [
-        f"backend tg_{tg.name}",
+        f"backend {backend_name(tg)}",
         "  balance roundrobin",
         f"  option httpchk GET {tg.health_path}",
         f"  http-check expect rstatus {_sq(matcher_regex(tg.matcher))}",

@@ -28,7 +28,8 @@ def _pump(c: Any, follow: bool, tail: int, lock: threading.Lock) -> None:
 
 
 def show(service: str, follow: bool = False, tail: int = 200) -> None:
-    from flotilla.local.tasks import docker_client, docker_sdk, ours
+    from flotilla.deploy.build.client import docker_sdk
+    from flotilla.local.tasks import docker_client, ours
 
     paths = LocalPaths(load_project().root)
     try:

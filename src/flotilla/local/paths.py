@@ -46,6 +46,10 @@ class LocalPaths:
         return self.dir / "haproxy.state"
 
     @property
+    def haproxy_log(self) -> Path:
+        return self.dir / "haproxy.log"
+
+    @property
     def haproxy_sock(self) -> Path:
         return self.dir / "haproxy.sock"
 

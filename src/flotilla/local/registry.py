@@ -7,17 +7,17 @@ out, so `docker login` with ECR's token works against it unchanged. Start is ide
 from __future__ import annotations
 
 import base64
-import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flotilla.errors import FlotillaError
+from flotilla.process import stop_pid
 
 EXECUTABLE = "/usr/bin/docker-registry"
 
@@ -42,11 +42,16 @@ auth:
 """
 
 
-def ecr_credentials() -> tuple[str, str]:
-    """(user, password) from ECR's `get_authorization_token` (the emulator's, for ENV=local)."""
-    from flotilla.deploy import aws
+def ecr_credentials(ecr: Any = None) -> tuple[str, str]:
+    """(user, password) from ECR's `get_authorization_token` (the emulator's, for ENV=local).
 
-    data = aws.client("ecr").get_authorization_token()["authorizationData"][0]
+    `ecr` is a boto3 ECR client; by default the one `flotilla.deploy.aws` configures.
+    """
+    if ecr is None:
+        from flotilla.deploy import aws
+
+        ecr = aws.client("ecr")
+    data = ecr.get_authorization_token()["authorizationData"][0]
     user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
     return user, password
 
@@ -140,27 +145,5 @@ class LocalRegistry:
             pid = int(self._pidfile.read_text())
         except (OSError, ValueError):
             return
-        try:
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
-                if not _alive(pid):
-                    break
-                time.sleep(0.1)
-            else:
-                os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_pid(pid, timeout=5.0)
         self._pidfile.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:  # our own child: reap it, or it lingers as a zombie that kill(0) still sees
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

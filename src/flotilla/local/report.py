@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flotilla.local.alb import ServerStat
-from flotilla.local.haproxy import pick_listener, server_name
+from flotilla.local.haproxy import pick_listener, stat_key
 from flotilla.local.runtime import Runtime
 from flotilla.local.snapshot import Service, Snapshot
 
@@ -16,11 +16,7 @@ def _paths(svc: Service, snap: Snapshot) -> list[str]:
         return []
     out: list[str] = []
     for r in listener.rules:
-        a = r.action
-        arn = a.get("TargetGroupArn") or (
-            a.get("ForwardConfig", {}).get("TargetGroups", [{}])[0].get("TargetGroupArn")
-        )
-        if a["Type"] == "forward" and arn == svc.target_group:
+        if r.target_group == svc.target_group:
             out += r.paths
     return out
 
@@ -47,7 +43,7 @@ def service(
     th: str
     why: str | None
     for t in mine:
-        s = stats.get((f"tg_{tg.name}", server_name(t.ip, t.port))) if tg else None
+        s = stats.get(stat_key(tg, t.ip, t.port)) if tg else None
         if not t.live:
             th, why = "draining", "Target.DeregistrationInProgress"
         elif s is not None:

@@ -19,9 +19,9 @@ from typing import Any
 
 from flotilla.local import health, tasks
 from flotilla.local.alb import ServerStat
-from flotilla.local.haproxy import server_name
+from flotilla.local.haproxy import stat_key
 from flotilla.local.secrets import SecretError, resolve
-from flotilla.local.snapshot import Service, Snapshot, TargetGroup
+from flotilla.local.snapshot import Service, Snapshot, TargetGroup, task_definition
 from flotilla.local.task import Task
 
 log = logging.getLogger("flotilla.local")
@@ -36,6 +36,12 @@ class ServiceState:
     failures: dict[str, int] = field(default_factory=dict)  # revision -> failed tasks
     stopped: deque[str] = field(default_factory=lambda: deque(maxlen=5))
     next_start: float = 0.0
+
+    def count_failure(self, taskdef: str, reason: str, backoff: float) -> None:
+        """A failed task of revision `taskdef`: toward its circuit breaker; hold off new starts."""
+        self.stopped.appendleft(reason)
+        self.failures[taskdef] = self.failures.get(taskdef, 0) + 1
+        self.next_start = time.monotonic() + backoff
 
 
 def failure_threshold(desired: int) -> int:
@@ -63,12 +69,8 @@ class Runtime:
         self.changed = False  # targets were (de)registered this tick
 
     # -- containers ---------------------------------------------------------------------
-    def _start(self, svc: Service, snap: Snapshot, st: ServiceState) -> None:
-        if svc.task_definition not in self.td_cache:
-            self.td_cache[svc.task_definition] = self.cl["ecs"].describe_task_definition(
-                taskDefinition=svc.task_definition
-            )["taskDefinition"]
-        td = self.td_cache[svc.task_definition]
+    def _start(self, svc: Service, st: ServiceState) -> None:
+        td = task_definition(self.cl["ecs"], svc.task_definition, self.td_cache)
         spec = tasks.spec(svc, td)
         try:
             secrets = resolve(spec.secrets, self.cl["ssm"], self.cl["secretsmanager"])
@@ -86,9 +88,7 @@ class Runtime:
 
     def _failed_start(self, svc: Service, st: ServiceState, reason: str) -> None:
         log.warning("%s: %s", svc.key, reason)
-        st.stopped.appendleft(reason)
-        st.failures[svc.task_definition] = st.failures.get(svc.task_definition, 0) + 1
-        st.next_start = time.monotonic() + 2
+        st.count_failure(svc.task_definition, reason, backoff=2)
 
     def _stop(self, t: Task) -> None:
         t.stopping = True
@@ -102,6 +102,13 @@ class Runtime:
             self.tasks.pop(t.id, None)
 
         self.pool.submit(stop)
+
+    def _register(self, t: Task, tg: TargetGroup) -> None:
+        self.cl["elbv2"].register_targets(
+            TargetGroupArn=tg.arn, Targets=[{"Id": t.ip, "Port": t.port}]
+        )
+        t.registered, t.tg = True, tg.arn
+        self.changed = True
 
     def _deregister(self, t: Task) -> None:
         if t.registered and t.tg:
@@ -124,9 +131,7 @@ class Runtime:
     def _fail(self, t: Task, st: ServiceState, reason: str) -> None:
         """A task that failed: stop it; it counts against its revision's rollout."""
         t.reason = reason
-        st.stopped.appendleft(reason)
-        st.failures[t.taskdef] = st.failures.get(t.taskdef, 0) + 1
-        st.next_start = time.monotonic() + 1
+        st.count_failure(t.taskdef, reason, backoff=1)
         log.warning("task %s of %s failed: %s", t.id[:8], t.service, reason)
         self._deregister(t)
         self._stop(t)
@@ -183,9 +188,9 @@ class Runtime:
         if want and len(current) < svc.desired and time.monotonic() >= st.next_start:
             for _ in range(svc.desired - len(current)):
                 if want == svc.task_definition:
-                    self._start(svc, snap, st)
+                    self._start(svc, st)
                 else:  # rolled back: run the stable revision
-                    self._start(_with_td(svc, want), snap, st)
+                    self._start(_with_td(svc, want), st)
         for t in sorted(current, key=lambda t: (t.healthy, -t.started))[
             : max(0, len(current) - svc.desired)
         ]:
@@ -217,12 +222,9 @@ class Runtime:
             return
         if t.registered and t.tg != tg.arn:  # the service moved to a new target group
             self._deregister(t)
-            self.cl["elbv2"].register_targets(
-                TargetGroupArn=tg.arn, Targets=[{"Id": t.ip, "Port": t.port}]
-            )
-            t.registered, t.tg, self.changed = True, tg.arn, True
+            self._register(t, tg)
         if t.registered:  # the ALB checks it now; ECS replaces targets the ALB marks unhealthy
-            s = stats.get((f"tg_{tg.name}", server_name(t.ip, t.port)))
+            s = stats.get(stat_key(tg, t.ip, t.port))
             if s is not None and not s.healthy:
                 self._fail(
                     t,
@@ -241,10 +243,8 @@ class Runtime:
             elif t.reachable or time.monotonic() - t.started > window:
                 t.passes, t.fails = 0, t.fails + 1
             if t.passes >= tg.healthy:
-                self.cl["elbv2"].register_targets(
-                    TargetGroupArn=tg.arn, Targets=[{"Id": t.ip, "Port": t.port}]
-                )
-                t.registered, t.healthy, t.tg, self.changed = True, True, tg.arn, True
+                self._register(t, tg)
+                t.healthy = True
                 log.info("task %s of %s healthy, registered %s", t.id[:8], svc.key, t.target)
             elif t.fails >= tg.unhealthy:
                 self._fail(

@@ -45,6 +45,15 @@ class Rule:
     hosts: tuple[str, ...]  # host-header values (OR); empty = any
     action: dict[str, Any]  # the first forward or fixed-response action
 
+    @property
+    def target_group(self) -> str | None:
+        """The ARN a forward action sends to (its first target group); None for other actions."""
+        a = self.action
+        if a["Type"] != "forward":
+            return None
+        arn = a.get("TargetGroupArn") or a["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
+        return str(arn)
+
 
 @dataclass(frozen=True)
 class Listener:
@@ -72,7 +81,6 @@ class Service:
 @dataclass
 class Snapshot:
     services: dict[str, Service] = field(default_factory=dict)
-    task_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     target_groups: dict[str, TargetGroup] = field(default_factory=dict)
     listeners: list[Listener] = field(default_factory=list)
 
@@ -86,6 +94,13 @@ def _pages(client: Any, op: str, key: str, **kw: Any) -> list[Any]:
 
 def _name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
+
+
+def task_definition(ecs: Any, arn: str, cache: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A task definition by ARN; revisions are immutable, so each is read once into `cache`."""
+    if arn not in cache:
+        cache[arn] = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    return cache[arn]
 
 
 def read_ecs(ecs: Any, snap: Snapshot, td_cache: dict[str, dict[str, Any]]) -> None:
@@ -109,10 +124,7 @@ def read_ecs(ecs: Any, snap: Snapshot, td_cache: dict[str, dict[str, Any]]) -> N
                     grace=int(s.get("healthCheckGracePeriodSeconds") or 0),
                 )
                 snap.services[svc.key] = svc
-                td = svc.task_definition
-                if td not in td_cache:  # revisions are immutable: read each once
-                    td_cache[td] = ecs.describe_task_definition(taskDefinition=td)["taskDefinition"]
-                snap.task_definitions[td] = td_cache[td]
+                task_definition(ecs, svc.task_definition, td_cache)
 
 
 def _tg(elb: Any, t: dict[str, Any]) -> TargetGroup:

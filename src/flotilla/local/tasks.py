@@ -7,21 +7,16 @@ an ephemeral port, for `curl` against one task.
 
 from __future__ import annotations
 
-import base64
-import importlib
 import os
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from flotilla.deploy.build.client import docker_sdk
 from flotilla.local.paths import LABEL
+from flotilla.local.registry import ecr_credentials
 from flotilla.local.snapshot import Service
-
-
-def docker_sdk() -> Any:
-    """The docker SDK module (imported by name: the repo's docker/ folder shadows it for mypy)."""
-    return importlib.import_module("docker")
 
 
 def docker_client() -> Any:
@@ -93,18 +88,17 @@ def ensure_image(docker: Any, ecr: Any, image: str, registry_port: int) -> str:
 
     An ECR host in the task definition is rewritten to the local registry, as deploy pushed there.
     """
-    not_found = importlib.import_module("docker.errors").ImageNotFound
-    for ref in (image, ECR_HOST.sub(registry_host(registry_port), image)):
+    not_found = docker_sdk().errors.ImageNotFound
+    ref = ECR_HOST.sub(registry_host(registry_port), image)
+    for local in (image, ref):
         try:
-            docker.images.get(ref)
-            return ref
+            docker.images.get(local)
+            return local
         except not_found:
             continue
-    ref = ECR_HOST.sub(registry_host(registry_port), image)
     auth = None
     try:
-        token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-        user, password = base64.b64decode(token).decode().split(":", 1)
+        user, password = ecr_credentials(ecr)
         auth = {"username": user, "password": password}
     except Exception:
         pass

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import uvicorn
 
-from flotilla.process import stop
+from flotilla.process import free_port, stop
 from flotilla.runtime.app import RuntimeApp
 from flotilla.runtime.asgi import ASGIApp
 from flotilla.runtime.lifecycle import Lifecycle
@@ -60,15 +60,6 @@ def serve_in_thread(app: ASGIApp | Path, framework: str | None = None) -> Iterat
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

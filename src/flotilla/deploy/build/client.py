@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from flotilla.errors import FlotillaError
@@ -9,18 +10,18 @@ from flotilla.errors import FlotillaError
 HINT = "start it with `make setup` / `bash scripts/dockerd.sh`"
 
 
+def docker_sdk() -> Any:
+    """The docker SDK module (imported by name: the repo's docker/ folder shadows it for mypy)."""
+    return importlib.import_module("docker")
+
+
 def docker_client(timeout: int = 600) -> Any:
     """A connected `docker.DockerClient` (from the environment: DOCKER_HOST etc.)."""
-    import importlib
-
-    # (imported by name: the repo's docker/ folder would shadow the package for mypy)
-    docker: Any = importlib.import_module("docker")
-    from docker.errors import DockerException
-
+    docker = docker_sdk()
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
-    except DockerException as exc:
+    except docker.errors.DockerException as exc:
         raise FlotillaError(f"Docker daemon is not reachable ({_short(exc)}): {HINT}") from None
     return client
 
