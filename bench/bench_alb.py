@@ -7,20 +7,14 @@ path haproxy uses (the task's bridge IP), so the difference is the proxy hop.
 
 from __future__ import annotations
 
-import re
 import statistics
 import subprocess
 import time
 from typing import Any
 
 from bench.machine import write
+from bench.wrk import wrk as run_wrk
 
-VERSION_ROUTE = """
-
-@plugin.get("/meta/version")
-def version(request: Request) -> dict[str, str]:
-    return {"version": "2"}
-"""
 ROUNDS = 3
 SECONDS = 6
 CONNECTIONS = 16
@@ -28,21 +22,7 @@ CONNECTIONS = 16
 
 def wrk(url: str) -> tuple[float, float]:
     """(requests/s, p50 ms) of one bounded wrk run."""
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=SECONDS + 30,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    m = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
-    assert m, out
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise RuntimeError(f"{url}: {non2xx.group(1)} failed responses")
-    return rps, float(m.group(1)) * scale
+    return run_wrk(url, percentile=50, seconds=SECONDS, connections=CONNECTIONS)
 
 
 def _serve(local: Any) -> tuple[dict[str, Any], str, str]:
@@ -74,7 +54,7 @@ def deploy_time() -> dict[str, Any]:
     from pathlib import Path
 
     import requests
-    from tests.fixtures.local_env import scratch_project
+    from tests.fixtures.local_env import VERSION_ROUTE, scratch_project
 
     flotilla = str(Path(sys.executable).parent / "flotilla")
     with tempfile.TemporaryDirectory() as tmp, scratch_project(Path(tmp)) as p:

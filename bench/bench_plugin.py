@@ -7,7 +7,6 @@ Targets: plugin throughput >= 0.97x native, plugin p99 <= 1.05x native.
 
 from __future__ import annotations
 
-import re
 import shutil
 import statistics
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
+
+from bench.wrk import wrk as run_wrk
 
 ROUNDS = 9  # p99 of a few-second run swings +-15 % here: more rounds, median
 SECONDS = 4
@@ -127,20 +128,7 @@ def make_service(root: Path, framework: str, variant: str) -> Path:
 
 def wrk(url: str) -> tuple[float, float]:
     """(requests/s, p99 ms) from one bounded wrk run."""
-    import subprocess
-
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url],
-        capture_output=True, text=True, check=True, timeout=SECONDS + 30,
-    ).stdout  # fmt: skip
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    m = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out)
-    assert m, out
-    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise RuntimeError(f"{url}: {errors.group(1)} error responses")
-    return rps, p99
+    return run_wrk(url, percentile=99, seconds=SECONDS, connections=CONNECTIONS)
 
 
 def django_servers(folder: Path) -> dict[str, tuple[float, float]]:

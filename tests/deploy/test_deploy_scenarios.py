@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from flotilla.cli import main
 from flotilla.local.emulator import Emulator
 from flotilla.local.registry import LocalRegistry
 from flotilla.process import free_port
+from tests.fixtures.base import emulator_client, point_aws_at
 from tests.fixtures.deploy import emulator_password, registry_catalog, registry_tags
 from tests.fixtures.images import IGNORE, REPO, commit, copy_repo
 
@@ -42,7 +42,7 @@ class Stack:
     mp: pytest.MonkeyPatch
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.emulator.url, region_name="us-east-1")
+        return emulator_client(self.emulator, service)
 
     def services(self) -> list[str]:
         return sorted(p.parent.name for p in (self.root / "services").glob("*/service.toml"))
@@ -110,10 +110,7 @@ def stack(
     root = copy_repo(tmp / "repo")
     shutil.copytree(REPO / "infra", root / "infra", ignore=IGNORE)
     commit(root, "infra")
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        mp.delenv(key)
-    for key, value in emu.env().items():
-        mp.setenv(key, value)
+    point_aws_at(emu, mp, drop_all_aws=True)
     mp.setenv("FLOTILLA_ROOT", str(root))
     mp.setenv("FLOTILLA_REGISTRY", reg.host)
     mp.setenv("FLOTILLA_STATUS_SOURCE", "ecs")

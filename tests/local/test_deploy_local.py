@@ -13,17 +13,11 @@ from typing import Any
 
 import pytest
 import requests
-from tests.fixtures.local_env import Load, ScratchProject, scratch_project
+from tests.fixtures.local_env import VERSION_ROUTE, Load, ScratchProject, scratch_project
 
 from flotilla.discovery import discover
 
 pytestmark = [pytest.mark.docker, pytest.mark.terraform, pytest.mark.slow]
-VERSION_ROUTE = """
-
-@plugin.get("/meta/version")
-def version(request: Request) -> dict[str, str]:
-    return {"version": "2"}
-"""
 # A version whose readiness check fails: its health path (readyz) answers 503.
 NEVER_READY = """
 

@@ -8,16 +8,12 @@ from typing import Any
 
 import pytest
 import requests
-from tests.fixtures.local_env import Load, LocalEnv
+from tests.fixtures.local_env import Load, LocalEnv, completed
 
 from flotilla.local.paths import LocalPaths
 from flotilla.local.status import LocalStatusSource
 
 pytestmark = pytest.mark.docker
-
-
-def completed(st: dict[str, Any]) -> bool:
-    return st.get("rollout_state") == "COMPLETED" and st.get("running") == st.get("desired")
 
 
 def containers(env: LocalEnv, service: str) -> list[Any]:

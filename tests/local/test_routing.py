@@ -8,13 +8,9 @@ import time
 
 import pytest
 import requests
-from tests.fixtures.local_env import LocalEnv
+from tests.fixtures.local_env import LocalEnv, completed
 
 pytestmark = pytest.mark.docker
-
-
-def completed(st: dict[str, object]) -> bool:
-    return st.get("rollout_state") == "COMPLETED" and st.get("running") == st.get("desired")
 
 
 def test_rules_route_by_path_with_alb_headers_and_secrets(

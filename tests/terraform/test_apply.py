@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from flotilla.deploy.servicemap import write_service_map
@@ -22,6 +21,7 @@ from flotilla.discovery import Service
 from flotilla.errors import FlotillaError
 from flotilla.local.emulator import Emulator
 from flotilla.project import Project
+from tests.fixtures.base import emulator_client
 from tests.fixtures.terraform import fake_image
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -34,16 +34,6 @@ class Stack:
     outputs: dict[str, Any]
     tfvars: Path
     services: list[Service]
-
-
-def client(emu: Emulator, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=emu.url,
-        region_name=emu.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def planned(plan: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
@@ -83,7 +73,7 @@ def test_outputs_name_every_service(stack: Stack) -> None:
 
 
 def test_one_target_group_and_rules_per_service(stack: Stack, tf_emulator: Emulator) -> None:
-    elb = client(tf_emulator, "elbv2")
+    elb = emulator_client(tf_emulator, "elbv2")
     for s in stack.services:
         entry = stack.outputs["services"][s.name]
         tg = elb.describe_target_groups(TargetGroupArns=[entry["target_group_arn"]])
@@ -122,7 +112,7 @@ def test_one_target_group_and_rules_per_service(stack: Stack, tf_emulator: Emula
 
 
 def test_ecs_services_use_the_circuit_breaker(stack: Stack, tf_emulator: Emulator) -> None:
-    ecs = client(tf_emulator, "ecs")
+    ecs = emulator_client(tf_emulator, "ecs")
     names = [s.name for s in stack.services]
     described = ecs.describe_services(cluster="tftest-local", services=names)["services"]
     assert sorted(d["serviceName"] for d in described) == sorted(names)
@@ -141,8 +131,8 @@ def test_ecs_services_use_the_circuit_breaker(stack: Stack, tf_emulator: Emulato
 
 
 def test_tasks_admit_only_the_alb(stack: Stack, tf_emulator: Emulator) -> None:
-    ec2, ecs = client(tf_emulator, "ec2"), client(tf_emulator, "ecs")
-    alb_sg = client(tf_emulator, "elbv2").describe_load_balancers(Names=["tftest-local"])[
+    ec2, ecs = emulator_client(tf_emulator, "ec2"), emulator_client(tf_emulator, "ecs")
+    alb_sg = emulator_client(tf_emulator, "elbv2").describe_load_balancers(Names=["tftest-local"])[
         "LoadBalancers"
     ][0]["SecurityGroups"][0]
     for s in stack.services:
@@ -156,7 +146,7 @@ def test_tasks_admit_only_the_alb(stack: Stack, tf_emulator: Emulator) -> None:
 
 
 def test_log_groups_and_task_definitions(stack: Stack, tf_emulator: Emulator) -> None:
-    logs, ecs = client(tf_emulator, "logs"), client(tf_emulator, "ecs")
+    logs, ecs = emulator_client(tf_emulator, "logs"), emulator_client(tf_emulator, "ecs")
     groups = logs.describe_log_groups(logGroupNamePrefix="/ecs/tftest-local/")["logGroups"]
     assert {g["logGroupName"]: g.get("retentionInDays") for g in groups} == {
         f"/ecs/tftest-local/{s.name}": 7 for s in stack.services
@@ -175,7 +165,7 @@ def test_log_groups_and_task_definitions(stack: Stack, tf_emulator: Emulator) ->
 
 
 def test_execution_role_reads_only_its_own_secrets(stack: Stack, tf_emulator: Emulator) -> None:
-    iam = client(tf_emulator, "iam")
+    iam = emulator_client(tf_emulator, "iam")
     policy = iam.get_role_policy(
         RoleName="tftest-local-extra-a-exec", PolicyName="pull-log-secrets"
     )
@@ -209,7 +199,7 @@ def test_second_plan_has_no_changes(stack: Stack, tf_project: Project) -> None:
 def test_removing_a_service_destroys_only_its_resources(
     stack: Stack, tf_project: Project, tf_emulator: Emulator
 ) -> None:
-    elb = client(tf_emulator, "elbv2")
+    elb = emulator_client(tf_emulator, "elbv2")
 
     def priorities() -> dict[str, str]:
         arns = [v["listener_rule_arn"] for v in stack.tf.output()["services"].values()]
