@@ -149,8 +149,14 @@ def run(
 
 
 def ours(docker: Any, env_id: str) -> list[Any]:
-    """Every container (running or not) this environment started."""
-    return list(docker.containers.list(all=True, filters={"label": f"flotilla.env={env_id}"}))
+    """Every container (running or not) this environment started.
+
+    The SDK inspects each listed container; one removed in between (a rollout's old task) is
+    skipped instead of failing the whole listing."""
+    found = docker.containers.list(
+        all=True, filters={"label": f"flotilla.env={env_id}"}, ignore_removed=True
+    )
+    return list(found)
 
 
 def address(container: Any) -> tuple[str, int, int | None]:
