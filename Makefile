@@ -61,8 +61,11 @@ rollback: ## Redeploy the previous release of SERVICE (or TO=tag) in ENV
 status: ## Table of what runs in ENV
 	@$(FLOTILLA) status --env $(ENV)
 
+# promote's target is the ENV given (command line or environment), prod when none is given:
+# ENV's own default (local) never silently turns into prod.
+PROMOTE_TO = $(if $(filter command line environment,$(origin ENV)),$(ENV),prod)
 promote: ## Deploy to ENV (default prod) the digests that passed FROM (default staging)
-	@$(FLOTILLA) promote --from $(or $(FROM),staging) --to $(or $(filter-out local,$(ENV)),prod) $(ARGS)
+	@$(FLOTILLA) promote --from $(or $(FROM),staging) --to $(PROMOTE_TO) $(ARGS)
 
 releases: ## The release ledger of ENV
 	@$(FLOTILLA) releases --env $(ENV) $(SERVICE)

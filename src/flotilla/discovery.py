@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flotilla.errors import ManifestError, UsageError
 from flotilla.manifest import Manifest, load_manifest, parse_manifest
+from flotilla.textfile import read_text
 
 ENTRY_POINT_GROUP = "flotilla.services"
 
@@ -41,10 +42,7 @@ def _from_entry_points() -> list[Service]:
         root = Path(spec.origin).parent
         manifest_path = root / "service.toml"
         source = f"entry point {ep.name} ({manifest_path})"
-        try:
-            text = manifest_path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ManifestError(f"{source}: cannot read: {exc.strerror}") from None
+        text = read_text(manifest_path)
         # A package folder is a Python name; the entry point's name is the service's name.
         manifest = parse_manifest(text, str(manifest_path))
         if manifest.name != ep.name:
@@ -70,16 +68,25 @@ def discover(services_dir: Path, *, include_installed: bool = True) -> list[Serv
 
 
 def check_conflicts(services: list[Service]) -> None:
+    problems = conflicts(services)
+    if problems:
+        raise ManifestError("\n".join(problems))
+
+
+def conflicts(services: list[Service]) -> list[str]:
+    """Each pair of services with the same name or overlapping paths, one line each."""
+    found = []
     for i, a in enumerate(services):
         for b in services[i + 1 :]:
             if a.name == b.name:
-                raise ManifestError(f"two services named {a.name!r}: {a.source} and {b.source}")
-            if _paths_overlap(a.manifest.path, b.manifest.path):
-                raise ManifestError(
+                found.append(f"two services named {a.name!r}: {a.source} and {b.source}")
+            elif _paths_overlap(a.manifest.path, b.manifest.path):
+                found.append(
                     f"services {a.name!r} ({a.source}, path {a.manifest.path!r}) and "
                     f"{b.name!r} ({b.source}, path {b.manifest.path!r}) have overlapping paths; "
                     "each service needs its own path prefix"
                 )
+    return found
 
 
 def select(services: list[Service], names: list[str] | None) -> list[Service]:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from flotilla.errors import ManifestError, UsageError
+from flotilla.textfile import read_text
 
 ENVIRONMENTS = ("local", "staging", "prod")
 
@@ -258,9 +259,6 @@ def parse_manifest(text: str, source: str, folder_name: str | None = None) -> Ma
 
 def load_manifest(path: Path) -> Manifest:
     """Read and validate one `service.toml`; the folder name must equal `name`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read: {exc.strerror}") from None
+    text = read_text(path)
     # Resolved: an image may reach the service folder through a link (/srv/service).
     return parse_manifest(text, str(path), folder_name=path.resolve().parent.name)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flotilla.errors import UsageError
 from flotilla.manifest import format_validation_error
+from flotilla.textfile import read_text
 
 
 class ProjectSection(BaseModel):
@@ -102,7 +103,7 @@ def load_project(root: Path | None = None) -> Project:
     root = root or find_root()
     path = root / "flotilla.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        data = tomllib.loads(read_text(path, allow_empty=True)) if path.exists() else {}
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
     try:

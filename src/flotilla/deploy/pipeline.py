@@ -16,6 +16,7 @@ from rich.console import Console
 from flotilla.deploy import gate, steps
 from flotilla.deploy.ecr import Ecr
 from flotilla.deploy.ledger import Ledger, Release
+from flotilla.deploy.preflight import CliValues
 from flotilla.deploy.rollout import DEFAULT_TIMEOUT
 from flotilla.deploy.validate import Context, validate
 from flotilla.errors import UsageError
@@ -43,7 +44,12 @@ class PlanCommand:
     console: Console = field(default_factory=Console)
 
     def validate(self) -> Context:
-        return validate(self.project, self.env, timeout=self.options.timeout)
+        return validate(self.project, self.cli())
+
+    def cli(self) -> CliValues:
+        o = self.options
+        command = "deploy" if isinstance(self, DeployCommand) else "plan"
+        return CliValues(command, self.env, o.timeout, o.smoke_url, base_image=o.base_image)
 
     def _plan(self) -> tuple[Context, steps.Built, steps.Planned]:
         """validate -> build -> push -> plan -> review."""
@@ -169,13 +175,15 @@ class RollbackCommand:
     def run(self) -> steps.Planned:
         if self.to is not None and self.service is None:
             raise UsageError("--to TAG needs a SERVICE: tags belong to one service's repository")
-        ctx = validate(
-            self.project,
+        cli = CliValues(
+            "rollback",
             self.env,
-            services=[self.service] if self.service else None,
-            need_docker=False,
-            timeout=self.options.timeout,
+            self.options.timeout,
+            self.options.smoke_url,
+            services=(self.service,) if self.service else (),
+            tag=self.to,
         )
+        ctx = validate(self.project, cli, need_docker=False)
         targets, images = self.resolve(ctx)
         for name, rel in targets.items():
             self.console.print(f"rolling back {name} to {rel.tag} ({rel.digest[7:19]})")

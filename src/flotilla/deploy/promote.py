@@ -13,7 +13,8 @@ from rich.console import Console
 from flotilla.deploy import steps
 from flotilla.deploy.ledger import Ledger, Release
 from flotilla.deploy.pipeline import Options, execute
-from flotilla.deploy.validate import Context, check_env, validate
+from flotilla.deploy.preflight import CliValues
+from flotilla.deploy.validate import Context, validate
 from flotilla.errors import UsageError
 from flotilla.project import Project
 
@@ -25,13 +26,6 @@ class PromoteCommand:
     target: str
     options: Options = field(default_factory=Options)
     console: Console = field(default_factory=Console)
-
-    def check_names(self) -> None:
-        """The source is a defined environment other than the target (which validate()
-        checks); staging -> prod by default."""
-        check_env(self.project, self.source)
-        if self.source == self.target:
-            raise UsageError(f"--from and --to are both {self.source!r}: nothing to promote")
 
     def resolve(self, ctx: Context) -> dict[str, Release]:
         """The source's current release of every service; read-only, before any side effect."""
@@ -47,8 +41,15 @@ class PromoteCommand:
         return {n: r.again(ctx.deployer, "promote") for n, r in current.items() if r is not None}
 
     def run(self) -> steps.Planned:
-        self.check_names()
-        ctx = validate(self.project, self.target, need_docker=False, timeout=self.options.timeout)
+        # Preflight checks --from too: a defined environment other than --to.
+        cli = CliValues(
+            "promote",
+            self.target,
+            self.options.timeout,
+            self.options.smoke_url,
+            source_env=self.source,
+        )
+        ctx = validate(self.project, cli, need_docker=False)
         releases = self.resolve(ctx)
         for name, rel in releases.items():
             self.console.print(

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flotilla.deploy import preflight
+from flotilla.deploy.preflight import CliValues
+from flotilla.deploy.preflight.files import environments
 from flotilla.discovery import Service, discover, select
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
@@ -43,11 +46,6 @@ class Context:
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
-
-
-def environments(project: Project) -> list[str]:
-    folder = project.terraform_dir / "environments"
-    return sorted(p.stem for p in folder.glob("*.tfvars"))
 
 
 def check_env(project: Project, env: str) -> None:
@@ -120,19 +118,14 @@ def docker_client() -> Any:
         raise UsageError(f"{exc.message} (DOCKER_HOST={host})", hint=exc.hint) from None
 
 
-def validate(
-    project: Project,
-    env: str,
-    *,
-    services: list[str] | None = None,
-    need_docker: bool = True,
-    timeout: float | None = None,
-) -> Context:
-    """Run every check, cheapest first; the first failure is the one error reported."""
+def validate(project: Project, cli: CliValues, *, need_docker: bool = True) -> Context:
+    """Preflight first (every offline rule, all violations at once), then the checks that
+    need the outside world, cheapest first; the first of those to fail is reported."""
     from flotilla.deploy import aws
 
-    if timeout is not None and timeout <= 0:
-        raise UsageError(f"--timeout {timeout:g}: must be a positive number of seconds")
+    preflight.run(project, cli)
+    env = cli.env
+    services = list(cli.services) or None
     select_environment(project, env)
     resolved = check_services(project, env, services)
     check_registry_override()

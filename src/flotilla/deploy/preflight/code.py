@@ -1,0 +1,1 @@
+"""Code the image will run, checked statically (nothing is imported)."""

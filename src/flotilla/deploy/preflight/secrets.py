@@ -1,0 +1,1 @@
+"""Secrets in the wrong place: an [env] name or value that looks like a secret."""

@@ -1,0 +1,1 @@
+"""Tools: terraform's version against the features used, the AWS provider in the plugin dir."""
