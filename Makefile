@@ -9,6 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLOTILLA := $(VENV)/bin/flotilla
 TF_DIR := infra/terraform
+# scripts/tf.sh reads it; flotilla finds the same default itself (Project.tf_plugin_dir).
 export FLOTILLA_TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 
 .DEFAULT_GOAL := help
@@ -92,3 +93,8 @@ bench: setup base-image ## Run the benchmarks; results go to bench/results/
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+# A fresh checkout has no venv yet: the targets that run flotilla set it up first.
+build lock plan deploy rollback status promote releases logs dev down audit: | $(FLOTILLA)
+$(FLOTILLA):
+	@bash scripts/setup.sh

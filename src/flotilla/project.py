@@ -14,6 +14,8 @@ from flotilla.errors import UsageError
 from flotilla.manifest import format_validation_error
 from flotilla.textfile import read_text
 
+DEFAULT_TF_PLUGIN_DIR = Path("/opt/tf-plugins")
+
 
 class ProjectSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -54,11 +56,19 @@ class AuditSection(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
+class TerraformSection(BaseModel):
+    """Where terraform takes its providers from (offline machines)."""
+
+    model_config = ConfigDict(extra="forbid")
+    plugin_dir: str | None = None  # relative to the project root; "" = always the registry
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     project: ProjectSection = Field(default_factory=ProjectSection)
     local: LocalSection = Field(default_factory=LocalSection)
     audit: AuditSection = Field(default_factory=AuditSection)
+    terraform: TerraformSection = Field(default_factory=TerraformSection)
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,18 @@ class Project:
     @property
     def terraform_dir(self) -> Path:
         return self.root / "infra" / "terraform"
+
+    @property
+    def tf_plugin_dir(self) -> Path | None:
+        """Terraform's provider directory: flotilla.toml `[terraform] plugin_dir`, then
+        FLOTILLA_TF_PLUGIN_DIR, then /opt/tf-plugins when it exists; None means the registry.
+        The same answer with or without make."""
+        setting = self.config.terraform.plugin_dir
+        if setting is None:
+            setting = os.environ.get("FLOTILLA_TF_PLUGIN_DIR", "").strip() or None
+        if setting is None:
+            return DEFAULT_TF_PLUGIN_DIR if DEFAULT_TF_PLUGIN_DIR.is_dir() else None
+        return (self.root / setting).resolve() if setting else None
 
 
 def find_root() -> Path:

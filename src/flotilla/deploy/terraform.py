@@ -8,9 +8,8 @@
 
 Each environment has its own TF_DATA_DIR (`build/<env>/terraform`), so environments never
 share backend settings. The AWS endpoints come from `AWS_ENDPOINT_URL*` in `extra_env` or the
-process environment; then the S3 backend is pointed there as well (path-style). With
-`FLOTILLA_TF_PLUGIN_DIR` set, providers come from that directory (offline); otherwise from the
-registry.
+process environment; then the S3 backend is pointed there as well (path-style). Providers
+come from `Project.tf_plugin_dir` when there is one (offline); otherwise from the registry.
 
 python-terraform (0.10.1) builds the command lines. Its `cmd()` is replaced because it can only
 pass `os.environ` to terraform, cannot stream output while capturing it, and turns its default
@@ -170,12 +169,12 @@ class Terraform:
             settings = backend_settings(self.backend_file)
             ensure_state_bucket(settings["bucket"], settings["region"], env=self.run_env)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        plugin_dir = self.run_env.get("FLOTILLA_TF_PLUGIN_DIR") or None
+        plugin_dir = self.project.tf_plugin_dir
         self._run(
             "init",
             backend_config=self.backend_config(),
             reconfigure=IsFlagged,
-            plugin_dir=plugin_dir,
+            plugin_dir=str(plugin_dir) if plugin_dir else None,
             input=False,
         )
 

@@ -85,15 +85,16 @@ def check_registry_override() -> None:
         )
 
 
-def check_terraform() -> None:
+def check_terraform(project: Project) -> None:
     if shutil.which("terraform") is None:
         raise UsageError("terraform is not on PATH", hint="install Terraform >= 1.5")
-    plugin_dir = os.environ.get("FLOTILLA_TF_PLUGIN_DIR", "").strip()
+    plugin_dir = project.tf_plugin_dir
     if plugin_dir:
         provider = Path(plugin_dir) / "registry.terraform.io" / "hashicorp" / "aws"
         if not provider.is_dir() or not any(provider.iterdir()):
             raise UsageError(
-                f"FLOTILLA_TF_PLUGIN_DIR={plugin_dir} holds no hashicorp/aws provider "
+                f"terraform plugin directory {plugin_dir} (flotilla.toml [terraform].plugin_dir "
+                f"or FLOTILLA_TF_PLUGIN_DIR) holds no hashicorp/aws provider "
                 f"(expected {provider}/<version>/<os_arch>/)",
                 hint="unset it to use the Terraform registry, or fill the plugin directory",
             )
@@ -102,8 +103,9 @@ def check_terraform() -> None:
         urllib.request.urlopen(TF_REGISTRY, timeout=5).close()
     except (urllib.error.URLError, OSError) as exc:
         raise UsageError(
-            f"the Terraform registry is unreachable ({exc}) and FLOTILLA_TF_PLUGIN_DIR is unset",
-            hint="set FLOTILLA_TF_PLUGIN_DIR to a directory holding the hashicorp/aws provider",
+            f"the Terraform registry is unreachable ({exc}) and no plugin directory is set",
+            hint="set flotilla.toml [terraform].plugin_dir (or FLOTILLA_TF_PLUGIN_DIR) to a "
+            "directory holding the hashicorp/aws provider",
         ) from None
 
 
@@ -130,7 +132,7 @@ def validate(project: Project, cli: CliValues, *, need_docker: bool = True) -> C
     resolved = check_services(project, env, services)
     check_registry_override()
     identity = aws.caller_identity(project.config.project.region)
-    check_terraform()
+    check_terraform(project)
     client = docker_client() if need_docker else None
     return Context(
         project,
