@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from flotilla.checks import VERIFY_MIN_REQUESTS, SmokeCheck, check_smoke_paths, default_smoke
 from flotilla.errors import ManifestError, UsageError
 from flotilla.textfile import read_text
 
@@ -111,6 +112,9 @@ class Manifest(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
     slo: Slo = Field(default_factory=Slo)
+    smoke: tuple[SmokeCheck, ...] = ()
+    verify_seconds: float | None = Field(default=None, ge=0, le=3600)
+    verify_min_requests: int = Field(default=VERIFY_MIN_REQUESTS, ge=1, le=10_000_000)
     environments: dict[Environment, Sizing] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -198,12 +202,18 @@ class Manifest(BaseModel):
     def _default_health(self) -> Manifest:
         if self.health is None:
             object.__setattr__(self, "health", f"{self.path}/healthz")
+        check_smoke_paths(self.smoke, self.path)
         return self
 
     @property
     def health_path(self) -> str:
         assert self.health is not None
         return self.health
+
+    @property
+    def smoke_checks(self) -> tuple[SmokeCheck, ...]:
+        """The `[[smoke]]` entries, or the default: GET of the root path, not 5xx."""
+        return self.smoke or default_smoke(self.path)
 
     def for_env(self, environment: str) -> Manifest:
         """The manifest with `[environments.<environment>]` applied, validated again."""

@@ -58,6 +58,13 @@ def test_defaults(tmp_path: Path) -> None:
         ("[environments.qa]\ncount = 2", ["environments.qa", "'local', 'staging' or 'prod'"]),
         ("[environments.prod]\ncpu = 512\nmemory = 512", ["environments.prod", "memory 512"]),
         ("[environments.prod]\nreplicas = 3", ["environments.prod.replicas", "unknown key"]),
+        ('[[smoke]]\npath = "/users/x"', ["smoke.0.path", "/users/x", "under the service path"]),
+        ('[[smoke]]\npath = "/orders"\nmethod = "FETCH"', ["smoke.0.method", "FETCH", "'GET'"]),
+        ('[[smoke]]\npath = "/orders"\nstatus = 700', ["smoke.0.status", "700", "599"]),
+        ('[[smoke]]\npath = "/orders"\nexpect = 200', ["smoke.0.expect", "unknown key"]),
+        ('[[smoke]]\nmethod = "GET"', ["missing required key `smoke.0.path`"]),
+        ("verify_seconds = -5", ["verify_seconds", "-5", "greater than or equal to 0"]),
+        ("verify_min_requests = 0", ["verify_min_requests", "0", "greater than or equal to 1"]),
     ],
 )
 def test_bad_values_name_key_value_and_allowed(

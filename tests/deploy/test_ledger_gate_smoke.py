@@ -1,18 +1,13 @@
-"""Release ledger in the emulator's SSM, the gate, and the smoke check over real HTTP."""
+"""Release ledger in the emulator's SSM and the gate (smoke checks: test_smoke.py)."""
 
 from __future__ import annotations
-
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 
-from flotilla.deploy import gate, smoke
+from flotilla.deploy import gate
 from flotilla.deploy.ledger import MAX_CHARS, Ledger, Release, now
 from flotilla.deploy.review import Review
-from flotilla.errors import FlotillaError
 from tests.fixtures.deploy import unique_project
 
 
@@ -97,33 +92,3 @@ def test_gate_prod_needs_confirmation(monkeypatch: pytest.MonkeyPatch) -> None:
     gate.check(review("prod", False), allow_destroy=False, yes=True, plan_md="p")
     monkeypatch.setenv("CI", "true")
     gate.check(review("prod", False), allow_destroy=False, yes=False, plan_md="p")
-
-
-@pytest.fixture
-def http_server() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            code = 200 if self.path.endswith("/healthz") else 503
-            self.send_response(code)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-def test_smoke_gets_each_health_path(http_server: str) -> None:
-    results = smoke.check(
-        smoke.base_url("ignored.elb.amazonaws.com", http_server),
-        {"orders": "/orders/healthz", "users": "/users/ready"},
-        attempts=2,
-        delay=0.01,
-    )
-    assert [(r.service, r.status) for r in results] == [("orders", 200), ("users", 503)]
-    with pytest.raises(FlotillaError, match=r"users: GET http://127.0.0.1:\d+/users/ready -> 503"):
-        smoke.require(results)
-    assert smoke.base_url("my-alb.elb.amazonaws.com/") == "http://my-alb.elb.amazonaws.com"

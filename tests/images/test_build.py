@@ -19,7 +19,7 @@ from flotilla.deploy.build.source import FlotillaSource
 from flotilla.discovery import Service, discover
 from flotilla.errors import FlotillaError
 from flotilla.project import Project, load_project
-from tests.fixtures.images import add_service, commit, copy_repo, lock_all
+from tests.fixtures.images import add_service, commit, copy_repo, lock_all, tiny_app
 
 pytestmark = pytest.mark.docker
 FLOTILLA = [str(Path(sys.executable).parent / "flotilla")]
@@ -94,7 +94,7 @@ def test_build_tags_skip_and_rebuild(
     assert second["services"]["alpha"]["content_tag"] == alpha["content_tag"]
 
     # one service's file changes: only it rebuilds, with a new content tag, marked dirty
-    (project.services_dir / "beta" / "app.py").write_text(f"plugin = None  # {uuid.uuid4().hex}\n")
+    (project.services_dir / "beta" / "app.py").write_text(tiny_app("beta", uuid.uuid4().hex))
     third = run_build(project, services, plain=True, base_image=base_image)
     assert _statuses(third) == {"alpha": "unchanged", "beta": "built"}
     beta3 = third["services"]["beta"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from flotilla.deploy import gate, steps
+from flotilla.deploy import gate, smoke, steps
 from flotilla.deploy.ecr import Ecr
 from flotilla.deploy.ledger import Ledger, Release
 from flotilla.deploy.preflight import CliValues
@@ -107,7 +107,11 @@ def execute(
         console.print("nothing to apply")
         outputs = dict(planned.tf.output())
     if not options.skip_smoke:
-        steps.smoke_test(ctx, outputs, options.smoke_url, console)
+        failed = steps.smoke_test(ctx, outputs, options.smoke_url, changed, console)
+        if failed:
+            raise smoke.CheckFailed(
+                "smoke test failed:\n" + "\n".join(f"  {n}: {r}" for n, r in failed.items())
+            )
     steps.record(ctx, releases, console)
 
 

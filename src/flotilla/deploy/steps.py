@@ -128,16 +128,24 @@ def roll_out(
     console.print(f"[green]steady:[/] {', '.join(t.name for t in targets)}")
 
 
-def smoke_test(ctx: Context, outputs: dict[str, Any], url: str | None, console: Console) -> None:
+def smoke_test(
+    ctx: Context, outputs: dict[str, Any], url: str | None, names: list[str], console: Console
+) -> dict[str, str]:
+    """Run the changed services' smoke checks through the load balancer; returns
+    service -> reason for each service that failed (empty when all passed)."""
+    if not names:
+        console.print("smoke: no service changed")
+        return {}
     base = smoke.base_url(str(outputs.get("alb_url") or outputs.get("alb_dns_name", "")), url)
-    health = {s.name: s.manifest.health_path for s in ctx.services}
+    checks = {n: ctx.service(n).manifest.smoke_checks for n in names}
     with console.status(f"smoke test through {base}"):
-        results = smoke.check(base, health)
-    table = Table("service", "GET", "status", title="smoke")
+        results = smoke.check(base, checks)
+    table = Table("service", "request", "expects", "got", title="smoke")
     for r in results:
-        table.add_row(r.service, r.url, str(r.status or r.error))
+        got = f"[green]{r.status}[/]" if r.ok else f"[red]{r.status or '-'}: {r.problem}[/]"
+        table.add_row(r.service, r.check.describe(), r.check.expectation(), got)
     console.print(table)
-    smoke.require(results)
+    return smoke.failures(results)
 
 
 def record(ctx: Context, releases: dict[str, Release], console: Console) -> list[Release]:

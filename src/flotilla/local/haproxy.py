@@ -129,15 +129,20 @@ frontend alb
 
 
 def _backend(tg: TargetGroup) -> list[str]:
+    """Round robin over the healthy targets. Each target also appears once more as an unchecked
+    backup: haproxy uses backups only when no checked server is up, and `allbackups` spreads
+    over all of them, which is ALB's fail-open (every target unhealthy: route to all)."""
     lines = [
         f"backend {backend_name(tg)}",
         "  balance roundrobin",
+        "  option allbackups",
         f"  option httpchk GET {tg.health_path}",
         f"  http-check expect rstatus {_sq(matcher_regex(tg.matcher))}",
         f"  timeout check {tg.timeout}s",
         f"  default-server check inter {tg.interval}s rise {tg.healthy} fall {tg.unhealthy}",
     ]
     lines += [f"  server {server_name(ip, p)} {ip}:{p}" for ip, p in tg.targets]
+    lines += [f"  server f{server_name(ip, p)} {ip}:{p} backup no-check" for ip, p in tg.targets]
     return lines
 
 

@@ -28,6 +28,11 @@ locals {
   repo_arn    = "${local.arn}:ecr:${local.ecr_account[1]}:${local.ecr_account[0]}:repository/${local.repo_name}"
 
   not_found = jsonencode({ error = "not found" })
+
+  # Readiness gates traffic (the target group checks it); liveness restarts the container.
+  # The runtime serves <path>/readyz for every service; `health` is the liveness path.
+  ready_path  = "${local.path}/readyz"
+  liveness_py = "import urllib.request as u; u.urlopen('http://127.0.0.1:${var.service.port}${var.service.health}', timeout=2)"
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -150,6 +155,14 @@ resource "aws_ecs_task_definition" "this" {
     environment = [for k in sort(keys(var.service.env)) : { name = k, value = var.service.env[k] }]
     secrets     = [for k in sort(keys(local.secret_arns)) : { name = k, valueFrom = local.secret_arns[k] }]
     mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+    # Liveness: slim images have no curl; urllib raises on anything but 2xx/3xx.
+    healthCheck = {
+      command     = ["CMD", "python3", "-c", local.liveness_py]
+      interval    = 10
+      timeout     = 3
+      retries     = 3
+      startPeriod = 15
+    }
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -174,7 +187,7 @@ resource "aws_lb_target_group" "this" {
   tags                 = merge(var.tags, { Service = var.name })
 
   health_check {
-    path                = var.service.health
+    path                = local.ready_path
     protocol            = "HTTP"
     port                = "traffic-port"
     matcher             = "200"

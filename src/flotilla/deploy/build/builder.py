@@ -11,6 +11,7 @@ from typing import Any
 from flotilla.deploy.build.base import Target, probe_target, select_base
 from flotilla.deploy.build.client import docker_client
 from flotilla.deploy.build.context import build_context
+from flotilla.deploy.build.importcheck import check_image
 from flotilla.deploy.build.lock import lock_problem
 from flotilla.deploy.build.manifest_file import ServiceEntry, Status, write_manifest
 from flotilla.deploy.build.progress import Progress
@@ -172,6 +173,13 @@ def _build(plan: Plan, job: Job, progress: Progress) -> None:
             job.service, dockerfile=plan.dockerfile, deps=deps, flotilla_wheel=wheel
         )
         image_id = _docker_build(plan, job, context, progress)
+        progress.update(name, "import check", "no network, read-only, task user")
+        try:
+            check_image(plan.client, image_id, job.service.manifest)
+        except FlotillaError:
+            # Untagged, so the next build does not take it for an unchanged, checked image.
+            plan.client.images.remove(f"{job.image}:{job.content_tag}", noprune=False)
+            raise
         _finish(plan, job, plan.client.images.get(image_id), "built")
         progress.update(name, "built", f"{job.content_tag} in {time.monotonic() - started:.1f}s")
     except FlotillaError as exc:
