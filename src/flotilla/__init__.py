@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["HTTPError", "Plugin", "Request", "Response"]
+__all__ = ["HTTPError", "Header", "Plugin", "Query", "Request", "Response"]
 
 if TYPE_CHECKING:
-    from flotilla.runtime.plugin import HTTPError, Plugin, Request, Response
+    from flotilla.runtime.plugin import Header, HTTPError, Plugin, Query, Request, Response
 
 
 def __getattr__(name: str) -> Any:

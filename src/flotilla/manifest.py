@@ -104,6 +104,7 @@ class Manifest(BaseModel):
     port: int = Field(default=8000, ge=1024, le=65535)
     version: str
     health: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, le=1024**3)  # larger: 413
     cpu: int = 256
     memory: int = Field(default=512, validate_default=True)
     count: int = Field(default=1, ge=0, le=100)

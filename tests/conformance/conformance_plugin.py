@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
-from flotilla import HTTPError, Plugin, Request, Response
+from pydantic import BaseModel, Field
+
+from flotilla import Header, HTTPError, Plugin, Query, Request, Response
 
 plugin = Plugin("conf")
 LARGE_TEXT = "ü" * 1_000_000  # 2 MB of UTF-8
+MAX_BODY_BYTES = 4 * 1024 * 1024  # the conformance servers' limit (services: the manifest's)
 
 
 def _echo(request: Request) -> dict[str, Any]:
@@ -140,3 +146,79 @@ async def boom_async(request: Request) -> None:
 @plugin.get("/bad-return")
 def bad_return(request: Request) -> Any:
     return object()
+
+
+# Typed handlers: every parameter kind, lists, enums, constraints, bodies and return values.
+
+
+class Color(StrEnum):
+    red = "red"
+    green = "green"
+
+
+class Item(BaseModel):
+    sku: str = Field(min_length=1, max_length=20)
+    qty: int = Field(1, ge=1, le=1000)
+
+
+class Basket(BaseModel):
+    id: UUID
+    owner: str
+    items: list[Item]
+    color: Color = Color.red
+    note: str | None = None
+
+
+@plugin.get("/typed/{item_id}")
+def typed_query(
+    item_id: int,
+    flag: bool = False,
+    ratio: float = Query(1.0, ge=0, le=10),
+    color: Color | None = None,
+    colors: list[Color] = Query([]),
+    tags: list[str] = Query([]),
+    limit: int = Query(50, ge=1, le=500),
+    code: str = Query("ab", pattern=r"^[a-z]+$"),
+    since: datetime | None = None,
+    day: date | None = None,
+    x_tenant: str | None = Header(None),
+) -> dict[str, Any]:
+    return {
+        "item_id": item_id,
+        "flag": flag,
+        "ratio": ratio,
+        "color": color,
+        "colors": colors,
+        "tags": tags,
+        "limit": limit,
+        "code": code,
+        "since": since.isoformat() if since else None,
+        "day": day.isoformat() if day else None,
+        "tenant": x_tenant,
+    }
+
+
+@plugin.get("/typed-required")
+def typed_required(q: str, x_key: str = Header()) -> dict[str, str]:
+    return {"q": q, "key": x_key}
+
+
+@plugin.get("/baskets/{basket_id}")
+async def get_basket(basket_id: UUID) -> Basket:
+    return Basket(id=basket_id, owner="ö", items=[Item(sku="a")])
+
+
+@plugin.post("/baskets", status=201)
+async def create_basket(basket: Basket, request: Request) -> Basket:
+    assert request.method == "POST"
+    return basket
+
+
+@plugin.put("/baskets")
+def put_baskets(baskets: list[Basket]) -> list[Basket]:
+    return baskets
+
+
+@plugin.post("/optional-body")
+def optional_body(item: Item | None = None) -> dict[str, Any]:
+    return {"item": None if item is None else item.model_dump()}

@@ -11,7 +11,7 @@ from flotilla.runtime.app import Mount, RuntimeApp
 from flotilla.runtime.lifecycle import Lifecycle
 from flotilla.runtime.loader import FRAMEWORKS, plugin_app
 from flotilla.runtime.testing import serve_in_thread
-from tests.conformance.conformance_plugin import plugin
+from tests.conformance.conformance_plugin import MAX_BODY_BYTES, plugin
 
 AccessLog = dict[str, dict[str, tuple[str, str, int]]]
 
@@ -38,7 +38,7 @@ def conformance_servers(access_logs: AccessLog) -> Iterator[dict[str, str]]:
         urls = {}
         for framework in FRAMEWORKS:
             app = RuntimeApp(
-                [Mount("conf", "/conf", plugin_app(plugin, framework))],
+                [Mount("conf", "/conf", plugin_app(plugin, framework, MAX_BODY_BYTES))],
                 lifecycle=Lifecycle(),
                 access_log=collector(framework),
             )

@@ -7,6 +7,7 @@ that the three answers are identical: status, body bytes, and the headers a clie
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conformance.conformance_plugin import LARGE_TEXT
+from tests.conformance.conformance_plugin import LARGE_TEXT, MAX_BODY_BYTES
 
 COMPARED_HEADERS = ("content-type", "content-length", "allow", "location", "x-custom")
 JSON = "application/json"
@@ -55,6 +56,19 @@ def headers_are(**expected: str) -> Callable[[httpx.Response], None]:
     return check
 
 
+def invalid(*fields: tuple[list[str | int], str]) -> Callable[[httpx.Response], None]:
+    """A 422 in the one validation shape, naming exactly these (loc, type) pairs."""
+
+    def check(resp: httpx.Response) -> None:
+        error = resp.json()["error"]
+        assert set(error) == {"status", "message", "fields"}, error
+        assert (error["status"], error["message"]) == (422, "validation failed")
+        assert [(f["loc"], f["type"]) for f in error["fields"]] == list(fields), error
+        assert all(set(f) == {"loc", "msg", "type"} and f["msg"] for f in error["fields"])
+
+    return check
+
+
 def malformed_json(resp: httpx.Response) -> None:
     error = resp.json()["error"]
     assert error["status"] == 400 and error["message"].startswith("malformed JSON body"), error
@@ -74,6 +88,17 @@ def echo_of(body: bytes, **expected: Any) -> Callable[[httpx.Response], None]:
 
     return check
 
+
+UUID_ = "12345678-1234-5678-1234-567812345678"
+BASKET = (
+    b'{"id": "12345678123456781234567812345678", "owner": "me", "items": [{"sku": "a", "qty": 2}],'
+    b' "color": "green"}'
+)
+BASKET_OUT = {"id": UUID_, "owner": "me", "items": [{"sku": "a", "qty": 2}], "color": "green",
+              "note": None}  # fmt: skip
+TYPED_DEFAULTS = {"item_id": 7, "flag": False, "ratio": 1.0, "color": None, "colors": [],
+                  "tags": [], "limit": 50, "code": "ab", "since": None, "day": None,
+                  "tenant": None}  # fmt: skip
 
 CASES = [
     Case("json-unicode", "GET", "/conf/json", 200,
@@ -126,6 +151,70 @@ CASES = [
     Case("head", "HEAD", "/conf/json", 200, body=b"",
          check=head_has_length),
     Case("head-404", "HEAD", "/conf/nope", 404, body=b""),
+    # Typed handlers.
+    Case("typed-defaults", "GET", "/conf/typed/7", 200, body=TYPED_DEFAULTS),
+    Case("typed-all-kinds", "GET", "/conf/typed/7?flag=true&ratio=2.5&color=green&colors=red"
+         "&colors=green&tags=a&tags=&limit=500&code=xyz&since=2026-01-02T03:04:05Z"
+         "&day=2026-01-02", 200, headers={"X-Tenant": "t1"},
+         body={**TYPED_DEFAULTS, "flag": True, "ratio": 2.5, "color": "green",
+               "colors": ["red", "green"], "tags": ["a", ""], "limit": 500, "code": "xyz",
+               "since": "2026-01-02T03:04:05+00:00", "day": "2026-01-02", "tenant": "t1"}),
+    Case("typed-query-scalar-last-wins", "GET", "/conf/typed/7?limit=1&limit=2", 200,
+         body={**TYPED_DEFAULTS, "limit": 2}),
+    Case("422-path", "GET", "/conf/typed/x", 422, check=invalid((["path", "item_id"],
+                                                                 "int_parsing"))),
+    Case("422-query-constraints", "GET", "/conf/typed/1?limit=0&ratio=11&code=AB", 422,
+         check=invalid((["query", "ratio"], "less_than_equal"),
+                       (["query", "limit"], "greater_than_equal"),
+                       (["query", "code"], "string_pattern_mismatch"))),
+    Case("422-query-enum-list", "GET", "/conf/typed/1?colors=red&colors=blue&color=x", 422,
+         check=invalid((["query", "color"], "enum"), (["query", "colors", 1], "enum"))),
+    Case("422-query-types", "GET", "/conf/typed/1?flag=maybe&since=never&day=x", 422,
+         check=invalid((["query", "flag"], "bool_parsing"),
+                       (["query", "since"], "datetime_from_date_parsing"),
+                       (["query", "day"], "date_from_datetime_parsing"))),
+    Case("422-required-query-header", "GET", "/conf/typed-required", 422,
+         check=invalid((["query", "q"], "missing"), (["header", "x-key"], "missing"))),
+    Case("typed-required-ok", "GET", "/conf/typed-required?q=1", 200, headers={"X-Key": "k"},
+         body={"q": "1", "key": "k"}),
+    Case("typed-return-model", "GET", f"/conf/baskets/{UUID_}", 200,
+         body={"id": UUID_, "owner": "ö", "items": [{"sku": "a", "qty": 1}], "color": "red",
+               "note": None}),
+    Case("422-path-uuid", "GET", "/conf/baskets/nope", 422,
+         check=invalid((["path", "basket_id"], "uuid_parsing"))),
+    Case("typed-body-201", "POST", "/conf/baskets", 201, content=BASKET,
+         headers={"Content-Type": "application/json"}, body=BASKET_OUT),
+    Case("typed-body-json-charset", "POST", "/conf/baskets", 201, content=BASKET,
+         headers={"Content-Type": "application/json; charset=utf-8"}, body=BASKET_OUT),
+    Case("typed-body-list", "PUT", "/conf/baskets", 200, content=b"[" + BASKET + b"]",
+         headers={"Content-Type": "application/json"}, body=[BASKET_OUT]),
+    Case("422-body-fields", "POST", "/conf/baskets", 422,
+         content=b'{"id": "x", "items": [{"sku": "", "qty": "2"}], "color": "blue"}',
+         headers={"Content-Type": "application/json"},
+         check=invalid((["body", "id"], "uuid_parsing"), (["body", "owner"], "missing"),
+                       (["body", "items", 0, "sku"], "string_too_short"),
+                       (["body", "items", 0, "qty"], "int_type"),
+                       (["body", "color"], "enum"))),
+    Case("422-body-missing", "POST", "/conf/baskets", 422,
+         check=invalid((["body"], "missing"))),
+    Case("422-body-not-object", "POST", "/conf/baskets", 422, content=b"[1]",
+         headers={"Content-Type": "application/json"},
+         check=invalid((["body"], "model_type"))),
+    Case("typed-optional-body-absent", "POST", "/conf/optional-body", 200, body={"item": None}),
+    Case("400-typed-malformed", "POST", "/conf/baskets", 400, content=b'{"id": ',
+         headers={"Content-Type": "application/json"}, check=malformed_json),
+    Case("415-wrong-content-type", "POST", "/conf/baskets", 415, content=BASKET,
+         headers={"Content-Type": "text/plain"},
+         body=err(415, "content type 'text/plain' is not application/json")),
+    Case("415-no-content-type", "POST", "/conf/baskets", 415, content=BASKET,
+         body=err(415, "content type 'none' is not application/json")),
+    Case("413-over-limit", "POST", "/conf/baskets", 413, content=b" " * (MAX_BODY_BYTES + 1),
+         headers={"Content-Type": "application/json"},
+         body=err(413, f"request body over {MAX_BODY_BYTES} bytes")),
+    Case("413-request-style", "POST", "/conf/echo", 413, content=b"x" * (MAX_BODY_BYTES + 1),
+         body=err(413, f"request body over {MAX_BODY_BYTES} bytes")),
+    Case("405-typed-allow", "DELETE", "/conf/baskets", 405, body=err(405, "method not allowed"),
+         check=headers_are(allow="POST, PUT")),
 ]  # fmt: skip
 
 
@@ -183,3 +272,30 @@ def test_same_access_log_line_under_every_framework(
         logged[fw] = access_logs[fw][rid]
     assert logged["fastapi"][0] == case.method and logged["fastapi"][2] == case.status
     assert len(set(logged.values())) == 1, logged
+
+
+RAW_METHODS = [("TRACE", "/conf/json", "GET, HEAD"),
+               ("BREW", "/conf/multi", "DELETE, GET, HEAD, PUT"),
+               ("get", "/conf/json", "GET, HEAD"),
+               ("post", "/conf/baskets", "POST, PUT")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"), RAW_METHODS, ids=[m for m, _, _ in RAW_METHODS]
+)
+def test_unknown_and_lowercase_methods_get_one_405(
+    method: str, path: str, allow: str, conformance_servers: dict[str, str]
+) -> None:
+    """Sent as typed (httpx would upper-case it): the same 405 and Allow under every framework."""
+    seen = set()
+    for base in conformance_servers.values():
+        conn = http.client.HTTPConnection(httpx.URL(base).host, httpx.URL(base).port, timeout=30)
+        conn.request(method, path)
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        assert resp.status == 405, (base, resp.status, body)
+        assert resp.getheader("allow") == allow
+        assert json.loads(body) == err(405, "method not allowed")
+        seen.add((resp.status, body, resp.getheader("allow"), resp.getheader("content-type")))
+    assert len(seen) == 1, seen

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flotilla.runtime import errors
 from flotilla.runtime.messages import HTTPError, Request, Response
 from flotilla.runtime.plugin import Handler, RouteSpec
 
@@ -38,14 +39,27 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Rendered:
-    body = dumps({"error": {"status": status, "message": message}})
+def error(
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    fields: list[dict[str, Any]] | None = None,
+) -> Rendered:
+    detail: dict[str, Any] = {"status": status, "message": message}
+    if fields is not None:
+        detail["fields"] = fields
+    body = dumps({"error": detail})
     extra = [(k.lower(), v) for k, v in (headers or {}).items()]
     return Rendered(status, body, [("content-type", JSON_TYPE), *extra])
 
 
 def not_found() -> Rendered:
     return error(404, "not found")
+
+
+def too_large(limit: int) -> Rendered:
+    exc = errors.too_large(limit)
+    return error(exc.status, exc.message)
 
 
 def method_not_allowed(spec: RouteSpec) -> Rendered:
@@ -63,6 +77,8 @@ def _encode(body: Any, media_type: str | None) -> tuple[bytes, str | None]:
         return body.encode("utf-8"), media_type or TEXT_TYPE
     if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body), media_type or BYTES_TYPE
+    if hasattr(body, "model_dump"):  # a pydantic model from a Request-style handler
+        return dumps(body.model_dump(mode="json")), media_type or JSON_TYPE
     raise TypeError(f"handler returned unsupported body type {type(body).__name__}")
 
 
@@ -87,7 +103,7 @@ def render(result: Any) -> Rendered:
 
 def _failure(exc: BaseException, request: Request) -> Rendered:
     if isinstance(exc, HTTPError):
-        return error(exc.status, exc.message, exc.headers)
+        return error(exc.status, exc.message, exc.headers, getattr(exc, "fields", None))
     # The traceback goes to the log, never to the client.
     log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
     return error(500, "internal server error")

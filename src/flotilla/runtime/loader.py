@@ -63,19 +63,19 @@ def _wsgi(app: Any) -> ASGIApp:
     return wrapped
 
 
-def plugin_app(plugin: Plugin, framework: str) -> ASGIApp:
-    """The same plugin under any of the three frameworks."""
+def plugin_app(plugin: Plugin, framework: str, max_body_bytes: int | None = None) -> ASGIApp:
+    """The same plugin under any of the three frameworks (bodies over `max_body_bytes`: 413)."""
     if framework == "fastapi":
         from flotilla.runtime.adapters.fastapi import fastapi_app
 
-        return fastapi_app(plugin)
+        return fastapi_app(plugin, max_body_bytes)
     if framework == "flask":
         from flotilla.runtime.adapters.flask import flask_app
 
-        return _wsgi(flask_app(plugin))
+        return _wsgi(flask_app(plugin, max_body_bytes))
     from flotilla.runtime.adapters.django import django_handler
 
-    return _wsgi(django_handler(plugin))
+    return _wsgi(django_handler(plugin, max_body_bytes))
 
 
 def native_kind(obj: Any) -> str | None:
@@ -130,7 +130,7 @@ def mount_service(manifest: Manifest, folder: Path, framework: str | None = None
     obj = import_entry(manifest, root)
     source = root / "service.toml"
     if isinstance(obj, Plugin):
-        app = plugin_app(obj, chosen)
+        app = plugin_app(obj, chosen, manifest.max_body_bytes)
         checks = list(obj.ready_checks)
     else:
         kind = native_kind(obj)

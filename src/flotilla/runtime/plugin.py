@@ -17,9 +17,21 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from flotilla.runtime.binding import Binding
 from flotilla.runtime.messages import Headers, HTTPError, QueryParams, Request, Response
+from flotilla.runtime.params import Header, Query
 
-__all__ = ["HTTPError", "Headers", "Plugin", "QueryParams", "Request", "Response", "RouteSpec"]
+__all__ = [
+    "HTTPError",
+    "Header",
+    "Headers",
+    "Plugin",
+    "Query",
+    "QueryParams",
+    "Request",
+    "Response",
+    "RouteSpec",
+]
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What adapters hand to the plugin's dispatch: it answers HEAD (as GET) and 405 for the rest.
@@ -39,6 +51,7 @@ class RouteSpec:
     path: str
     handlers: dict[str, Handler] = field(default_factory=dict)
     is_async: dict[str, bool] = field(default_factory=dict)
+    bindings: dict[str, Binding] = field(default_factory=dict)
 
     def allow(self) -> str:
         """The `Allow` header: the route's methods, plus HEAD wherever GET is."""
@@ -51,6 +64,11 @@ class RouteSpec:
         key = "GET" if method == "HEAD" else method
         handler = self.handlers.get(key)
         return None if handler is None else (handler, self.is_async[key])
+
+
+def path_names(path: str) -> list[str]:
+    """The parameter names in a path template, in order."""
+    return [m.group(1) for m in _PARAM.finditer(path)]
 
 
 def check_path(path: str) -> str:
@@ -78,12 +96,16 @@ def check_path(path: str) -> str:
 class Plugin:
     """A named set of routes and readiness checks, independent of any web framework."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, title: str | None = None) -> None:
         self.name = name
+        self.title = title or name
         self.routes: dict[str, RouteSpec] = {}
         self.ready_checks: list[ReadyCheck] = []
 
-    def route(self, methods: str | Iterable[str], path: str) -> Callable[[F], F]:
+    def route(
+        self, methods: str | Iterable[str], path: str, *, status: int = 200
+    ) -> Callable[[F], F]:
+        """Register `func` for `methods` on `path`; its binding is built here, once."""
         wanted = [methods] if isinstance(methods, str) else list(methods)
         upper = [m.upper() for m in wanted]
         for m in upper:
@@ -93,29 +115,32 @@ class Plugin:
 
         def register(func: F) -> F:
             spec = self.routes.setdefault(path, RouteSpec(path))
+            binding = Binding.build(func, path, path_names(path), status)
+            handler = binding.handler()
             for m in upper:
                 if m in spec.handlers:
                     raise ValueError(f"{self.name}: {m} {path} is registered twice")
-                spec.handlers[m] = func
-                spec.is_async[m] = inspect.iscoroutinefunction(func)
+                spec.handlers[m] = handler
+                spec.is_async[m] = inspect.iscoroutinefunction(handler)
+                spec.bindings[m] = binding
             return func
 
         return register
 
-    def get(self, path: str) -> Callable[[F], F]:
-        return self.route("GET", path)
+    def get(self, path: str, *, status: int = 200) -> Callable[[F], F]:
+        return self.route("GET", path, status=status)
 
-    def post(self, path: str) -> Callable[[F], F]:
-        return self.route("POST", path)
+    def post(self, path: str, *, status: int = 200) -> Callable[[F], F]:
+        return self.route("POST", path, status=status)
 
-    def put(self, path: str) -> Callable[[F], F]:
-        return self.route("PUT", path)
+    def put(self, path: str, *, status: int = 200) -> Callable[[F], F]:
+        return self.route("PUT", path, status=status)
 
-    def patch(self, path: str) -> Callable[[F], F]:
-        return self.route("PATCH", path)
+    def patch(self, path: str, *, status: int = 200) -> Callable[[F], F]:
+        return self.route("PATCH", path, status=status)
 
-    def delete(self, path: str) -> Callable[[F], F]:
-        return self.route("DELETE", path)
+    def delete(self, path: str, *, status: int = 200) -> Callable[[F], F]:
+        return self.route("DELETE", path, status=status)
 
     def ready_check(self, func: F) -> F:
         """Register a readiness check (sync or async, returns truthy when ready)."""

@@ -9,8 +9,8 @@ from django.core.handlers.wsgi import WSGIHandler  # type: ignore[import-untyped
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 from django.urls import URLPattern, path, re_path  # type: ignore[import-untyped]
 
-from flotilla.runtime import dispatch
-from flotilla.runtime.adapters.wsgi import read_headers, read_query, set_route
+from flotilla.runtime import dispatch, errors
+from flotilla.runtime.adapters.wsgi import chunked_body, read_headers, read_query, set_route
 from flotilla.runtime.messages import Request
 from flotilla.runtime.plugin import Plugin, RouteSpec, to_django_route
 
@@ -19,7 +19,8 @@ urlpatterns: list[URLPattern] = []  # ROOT_URLCONF for plugin-only processes (ne
 
 def read_body(request: HttpRequest) -> bytes:
     # read(), not .body: .body enforces DATA_UPLOAD_MAX_MEMORY_SIZE, the others have no limit.
-    body: bytes = request.read()
+    chunked = chunked_body(request.META)
+    body: bytes = request.read() if chunked is None else chunked
     return body
 
 
@@ -33,19 +34,22 @@ def build_response(rendered: dispatch.Rendered) -> HttpResponse:
     return response
 
 
-def _view(spec: RouteSpec) -> Any:
+def _view(spec: RouteSpec, limit: int | None) -> Any:
     def view(request: HttpRequest, **params: str) -> HttpResponse:
         set_route(request.META, spec.path)
-        found = spec.handler_for(request.method or "GET")
+        method = request.META["REQUEST_METHOD"]  # as sent: Django upper-cases request.method
+        found = spec.handler_for(method)
         if found is None:
             return build_response(dispatch.method_not_allowed(spec))
+        if limit is not None and errors.over_limit(request.META.get("CONTENT_LENGTH"), limit):
+            return build_response(dispatch.too_large(limit))
         req = Request(
-            method=request.method or "GET",
+            method=method,
             path=request.path,
             path_params=params,
             query=read_query(request.META),
             headers=lambda: read_headers(request.META),
-            body=lambda: read_body(request),
+            body=lambda: errors.capped(read_body(request), limit),
         )
         return build_response(dispatch.call_sync(found[0], found[1], req))
 
@@ -60,9 +64,10 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 class PluginUrlconf:
     """A urlconf object (Django accepts any object with `urlpatterns`)."""
 
-    def __init__(self, plugin: Plugin) -> None:
+    def __init__(self, plugin: Plugin, max_body_bytes: int | None = None) -> None:
         self.urlpatterns: list[Any] = [
-            path(to_django_route(spec.path), _view(spec)) for spec in plugin.routes.values()
+            path(to_django_route(spec.path), _view(spec, max_body_bytes))
+            for spec in plugin.routes.values()
         ]
         self.urlpatterns.append(re_path(r"", _not_found))
 
@@ -106,9 +111,9 @@ def configure_standalone() -> None:
     django.setup(set_prefix=False)
 
 
-def django_handler(plugin: Plugin) -> WSGIHandler:
+def django_handler(plugin: Plugin, max_body_bytes: int | None = None) -> WSGIHandler:
     configure_standalone()
-    return FlotillaHandler(PluginUrlconf(plugin))
+    return FlotillaHandler(PluginUrlconf(plugin, max_body_bytes))
 
 
 __all__ = ["FlotillaHandler", "django_handler"]

@@ -11,9 +11,9 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
 from starlette.types import ASGIApp
 
-from flotilla.runtime import dispatch
+from flotilla.runtime import dispatch, errors
 from flotilla.runtime.messages import Headers, Request
-from flotilla.runtime.plugin import SERVED_METHODS, Handler, Plugin, RouteSpec
+from flotilla.runtime.plugin import Handler, Plugin, RouteSpec
 
 # Every method reaches our endpoint, so 405 + Allow come from the shared dispatch code.
 
@@ -44,13 +44,19 @@ async def _run_sync(handler: Handler, request: Request) -> Any:
     return await run_in_threadpool(handler, request)
 
 
-def _endpoint(spec: RouteSpec) -> Any:
+def _endpoint(spec: RouteSpec, limit: int | None) -> Any:
     async def endpoint(request: StarletteRequest) -> StarletteResponse:
         request.scope[dispatch.ROUTE_KEY] = spec.path
         found = spec.handler_for(request.method)
         if found is None:
             return build_response(dispatch.method_not_allowed(spec))
         handler, is_async = found
+        if limit is not None:
+            declared = request.headers.get("content-length")
+            if errors.over_limit(declared, limit) or (
+                declared is None and len(await read_body(request)) > limit
+            ):
+                return build_response(dispatch.too_large(limit))
         req = Request(
             method=request.method,
             path=request.scope["path"],
@@ -71,14 +77,15 @@ async def _http_error(request: StarletteRequest, exc: Exception) -> StarletteRes
     return build_response(dispatch.error(exc.status_code, str(exc.detail).lower(), exc.headers))
 
 
-def fastapi_app(plugin: Plugin) -> ASGIApp:
-    """A FastAPI app serving `plugin` (no docs/openapi: the plugin owns every path)."""
+def fastapi_app(plugin: Plugin, max_body_bytes: int | None = None) -> ASGIApp:
+    """A FastAPI app serving `plugin` (FastAPI's docs/openapi are off: the plugin's own
+    document is framework-neutral). Routes take every method, so unknown and lowercase
+    methods get the shared 405 too."""
     app = FastAPI(
         title=plugin.name, docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False
     )
     for spec in plugin.routes.values():
-        app.router.add_route(
-            spec.path, _endpoint(spec), methods=list(SERVED_METHODS), include_in_schema=False
-        )
+        app.router.add_route(spec.path, _endpoint(spec, max_body_bytes), include_in_schema=False)
+        app.router.routes[-1].methods = None  # type: ignore[attr-defined]  # match any method
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

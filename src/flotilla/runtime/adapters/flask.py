@@ -7,14 +7,15 @@ from typing import Any
 import flask
 from werkzeug.exceptions import HTTPException
 
-from flotilla.runtime import dispatch
-from flotilla.runtime.adapters.wsgi import read_headers, read_query, set_route
+from flotilla.runtime import dispatch, errors
+from flotilla.runtime.adapters.wsgi import chunked_body, read_headers, read_query, set_route
 from flotilla.runtime.messages import Request
 from flotilla.runtime.plugin import SERVED_METHODS, Plugin, RouteSpec, to_flask_rule
 
 
 def read_body(request: flask.Request) -> bytes:
-    return request.get_data(cache=False)
+    chunked = chunked_body(request.environ)
+    return request.get_data(cache=False) if chunked is None else chunked
 
 
 def build_response(rendered: dispatch.Rendered) -> flask.Response:
@@ -24,21 +25,24 @@ def build_response(rendered: dispatch.Rendered) -> flask.Response:
     return response
 
 
-def _view(spec: RouteSpec) -> Any:
+def _view(spec: RouteSpec, limit: int | None) -> Any:
     def view(**params: str) -> flask.Response:
         req = flask.request._get_current_object()  # type: ignore[attr-defined]
         environ = req.environ
         set_route(environ, spec.path)
-        found = spec.handler_for(req.method)
+        method = environ["REQUEST_METHOD"]  # as sent: werkzeug upper-cases req.method
+        found = spec.handler_for(method)
         if found is None:
             return build_response(dispatch.method_not_allowed(spec))
+        if limit is not None and errors.over_limit(environ.get("CONTENT_LENGTH"), limit):
+            return build_response(dispatch.too_large(limit))
         request = Request(
-            method=req.method,
+            method=method,
             path=req.script_root + req.path,
             path_params=params,
             query=read_query(environ),
             headers=lambda: read_headers(environ),
-            body=lambda: read_body(req),
+            body=lambda: errors.capped(read_body(req), limit),
         )
         return build_response(dispatch.call_sync(found[0], found[1], request))
 
@@ -53,17 +57,20 @@ def _http_error(exc: HTTPException) -> flask.Response:
     return build_response(dispatch.error(code, exc.name.lower(), allow))
 
 
-def flask_app(plugin: Plugin) -> flask.Flask:
-    """A Flask app serving `plugin`; OPTIONS and wrong methods reach our own 405."""
+def flask_app(plugin: Plugin, max_body_bytes: int | None = None) -> flask.Flask:
+    """A Flask app serving `plugin`; every method (OPTIONS, TRACE, lowercase ones) reaches our
+    own 405."""
     app = flask.Flask(plugin.name)
     for spec in plugin.routes.values():
         app.add_url_rule(
             to_flask_rule(spec.path),
             endpoint=spec.path,
-            view_func=_view(spec),
+            view_func=_view(spec, max_body_bytes),
             methods=list(SERVED_METHODS),
             provide_automatic_options=False,
         )
+        # werkzeug checks rule.methods when matching: None lets any method through to the view.
+        app.url_map._rules[-1].methods = None
     app.register_error_handler(HTTPException, _http_error)
     return app
 

@@ -27,6 +27,15 @@ def read_headers(environ: Mapping[str, Any]) -> Headers:
     return Headers(pairs)
 
 
+def chunked_body(environ: Mapping[str, Any]) -> bytes | None:
+    """A body sent without Content-Length (chunked), read to its end; Flask and Django read
+    such bodies as empty. None when the request declares its length."""
+    if environ.get("CONTENT_LENGTH"):
+        return None
+    body: bytes = environ["wsgi.input"].read()
+    return body
+
+
 def set_route(environ: Mapping[str, Any], template: str | None) -> None:
     """Leave the route template in the ASGI scope a2wsgi put in the environ (for metrics)."""
     scope = environ.get("asgi.scope")
