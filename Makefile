@@ -13,7 +13,7 @@ TF_DIR := infra/terraform
 export FLOTILLA_TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup base-image test test-fast lint tf-lint build lock plan deploy rollback \
+.PHONY: help setup base-image test test-fast lint tf-lint build lock plan deploy rollback unpin \
         status releases promote dev demo down logs audit bench clean
 
 help: ## List the targets
@@ -56,8 +56,11 @@ plan: ## Plan ENV and write build/ENV/plan.md
 deploy: ## Build, push, plan, apply and roll out ENV
 	@$(FLOTILLA) deploy --env $(ENV) $(ARGS)
 
-rollback: ## Redeploy the previous release of SERVICE (or TO=tag) in ENV
-	@$(FLOTILLA) rollback --env $(ENV) $(SERVICE) $(if $(TO),--to $(TO)) $(ARGS)
+rollback: ## Re-apply SERVICE's previous release (TO=release|tag; ALL=1: every service) in ENV
+	@$(FLOTILLA) rollback --env $(ENV) $(SERVICE) $(if $(TO),--to $(TO)) $(if $(ALL),--all) $(ARGS)
+
+unpin: ## Let the next deploy ship SERVICE from the working tree again (after a rollback)
+	@$(FLOTILLA) unpin --env $(ENV) $(SERVICE)
 
 status: ## Table of what runs in ENV
 	@$(FLOTILLA) status --env $(ENV)

@@ -1,7 +1,8 @@
 """Bad input: one clear error, exit 2, and nothing built, pushed, applied or recorded.
 
-Side effects are checked where they would land: the emulator (ECR repositories, SSM ledger,
-ECS clusters), the real registry's catalog, the Docker engine's images, and build/.
+Side effects are checked where they would land: the emulator (ECR repositories, the ledger in
+the state buckets and the old SSM one, ECS clusters), the real registry's catalog, the Docker
+engine's images, and build/.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def proj(
     (root / "infra/terraform/environments").mkdir(parents=True)
     for env in ("local", "staging", "prod"):
         (root / f"infra/terraform/environments/{env}.tfvars").write_text(f'environment = "{env}"\n')
+        (root / f"infra/terraform/environments/{env}.s3.tfbackend").write_text(
+            f'bucket = "{project_name}-tfstate-{env}"\nregion = "us-east-1"\n'
+        )
     (root / "flotilla.toml").write_text(f'[project]\nname = "{project_name}"\n')
     for name, text in (("orders", ORDERS), ("users", USERS)):
         (root / "services" / name).mkdir(parents=True)
@@ -220,7 +224,8 @@ CASES: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None], list[str], st
         "rollback unknown service",
         nothing,
         ["rollback", "nope", "--env", "staging"],
-        r"unknown service 'nope'; known: orders, users",
+        r"nope was never deployed to staging; nothing to roll back to "
+        r"\(services with releases there: none\)",
     ),
     (
         "rollback never deployed",
@@ -239,6 +244,24 @@ CASES: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None], list[str], st
         nothing,
         ["rollback", "--env", "staging", "--to", "v1"],
         r"--to TAG needs a SERVICE",
+    ),
+    (
+        "rollback without a service",
+        nothing,
+        ["rollback", "--env", "staging"],
+        r"rollback needs a SERVICE, or --all to roll back every service",
+    ),
+    (
+        "rollback a service and --all",
+        nothing,
+        ["rollback", "orders", "--all", "--env", "staging"],
+        r"give SERVICE \(orders\) or --all, not both",
+    ),
+    (
+        "deploy --unpin unknown service",
+        nothing,
+        ["deploy", "--env", "staging", "--unpin", "nope"],
+        r"--unpin nope: no such service; known: orders, users",
     ),
     (
         "releases unknown service",
@@ -269,11 +292,16 @@ CASES: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None], list[str], st
 
 
 def snapshot(project: str, registry: LocalRegistry, root: Path, docker: Any) -> dict[str, Any]:
-    ecr, ssm, ecs = (
+    ecr, ssm, ecs, s3 = (
         boto3.client(s, endpoint_url=os.environ.get("FLOTILLA_TEST_AWS"))
-        for s in ("ecr", "ssm", "ecs")
+        for s in ("ecr", "ssm", "ecs", "s3")
     )
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(project)]
     return {
+        "state buckets": {
+            b: [o["Key"] for o in s3.list_objects_v2(Bucket=b).get("Contents", [])]
+            for b in sorted(buckets)
+        },
         "repos": sorted(
             r["repositoryName"]
             for r in ecr.describe_repositories()["repositories"]

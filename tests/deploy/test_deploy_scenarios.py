@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from flotilla.cli import main
+from flotilla.deploy.state import ensure_state_bucket
 from flotilla.local.emulator import Emulator
 from flotilla.local.registry import LocalRegistry
 from flotilla.process import free_port
@@ -91,10 +92,15 @@ class Stack:
             out[svc["serviceName"]] = int(svc["taskDefinition"].rsplit(":", 1)[-1])
         return out
 
+    def ledger_object(self, service: str) -> dict[str, Any]:
+        """The service's ledger object as the local state bucket holds it."""
+        key = f"flotilla/local/releases/flotilla/{service}.json"
+        obj = self.client("s3").get_object(Bucket="flotilla-tfstate-local", Key=key)
+        data: dict[str, Any] = json.loads(obj["Body"].read())
+        return data
+
     def ledger(self, service: str) -> list[dict[str, Any]]:
-        name = f"/flotilla/flotilla/local/releases/{service}"
-        value = self.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
-        return list(json.loads(value)["history"])
+        return list(self.ledger_object(service)["history"])
 
 
 @pytest.fixture(scope="module")
@@ -211,11 +217,31 @@ def test_4_rollback_restores_the_previous_digest(
     assert code == 0 and all(n in out for n in stack.services()) and "COMPLETED" in out, out
 
 
+def test_4a_rollback_pins_rollback_without_a_service_refuses_and_unpin_clears(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert stack.ledger_object("orders")["pin"]["number"] == 3  # test_4's manual rollback
+    code, out = stack.run("releases", "--env", "local", "orders", capsys=capsys)
+    assert code == 0 and "3*" in out and "pinned" in out, out
+    before = {n: stack.ledger_object(n) for n in stack.services()}
+    code, out = stack.run("rollback", "--env", "local", capsys=capsys)
+    assert code == 2 and "rollback needs a SERVICE, or --all" in out, out
+    code, out = stack.run("rollback", "--all", "--env", "local", capsys=capsys)
+    assert code == 3 and "rollback --all in local needs confirmation" in out, out
+    assert {n: stack.ledger_object(n) for n in stack.services()} == before
+    code, out = stack.run("unpin", "orders", "--env", "local", capsys=capsys)
+    assert code == 0 and "unpinned orders in local (was pinned at release 3" in out, out
+    assert stack.ledger_object("orders")["pin"] is None
+    assert stack.ledger("orders") == before["orders"]["history"]
+
+
 def test_4b_promote_deploys_the_digests_the_source_runs_without_building(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Staging "passed" orders' release #2 (the changed build); local now runs #1 again.
+    # Staging's ledger is an old SSM one: promote migrates it into staging's state bucket.
     second = stack.ledger("orders")[1]
+    ensure_state_bucket("flotilla-tfstate-staging", "us-east-1", env=stack.emulator.env())
     ssm = stack.client("ssm")
     for name in stack.services():
         passed = second if name == "orders" else stack.ledger(name)[0]

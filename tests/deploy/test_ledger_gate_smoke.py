@@ -1,4 +1,5 @@
-"""Release ledger in the emulator's SSM and the gate (smoke checks: test_smoke.py)."""
+"""Release ledger in the emulator's S3 and the gate (smoke checks: test_smoke.py; more
+ledger tests: test_ledger.py)."""
 
 from __future__ import annotations
 
@@ -6,57 +7,57 @@ import boto3
 import pytest
 
 from flotilla.deploy import gate
-from flotilla.deploy.ledger import MAX_CHARS, Ledger, Release, now
+from flotilla.deploy.ledger import MAX_HISTORY, Ledger
+from flotilla.deploy.release import Release, now
 from flotilla.deploy.review import Review
+from flotilla.deploy.state import ensure_state_bucket
 from tests.fixtures.deploy import unique_project
 
 
 def rel(service: str, digest: str, tag: str = "c-1") -> Release:
     return Release(
-        0,
-        service,
-        tag,
-        digest,
-        f"r/x@{digest}",
-        "1.0.0",
-        "abc1234",
-        now(),
-        "arn:aws:iam::123456789012:user/ci",
+        service=service,
+        tag=tag,
+        digest=digest,
+        image=f"r/x@{digest}",
+        version="1.0.0",
+        git_sha="abc1234",
+        time=now(),
+        deployer="arn:aws:iam::123456789012:user/ci",
     )
 
 
-def test_ledger_numbers_releases_newest_first_in_ssm(aws_env: dict[str, str]) -> None:
+def s3_ledger(project: str, env: str) -> Ledger:
+    ensure_state_bucket("flotilla-tfstate-ledger-tests", "us-east-1")
+    return Ledger(project, env, "flotilla-tfstate-ledger-tests", f"flotilla/{env}", "us-east-1")
+
+
+def test_ledger_numbers_releases_newest_first_in_s3(aws_env: dict[str, str]) -> None:
     project = unique_project()
-    ledger = Ledger(project, "staging")
+    ledger = s3_ledger(project, "staging")
     assert ledger.history("orders") == [] and ledger.current("orders") is None
-    first, _ = ledger.record(rel("orders", "sha256:" + "a" * 64))
-    second, _ = ledger.record(rel("orders", "sha256:" + "b" * 64, "c-2"))
+    first, _ = ledger.record(rel("orders", "sha256:" + "a" * 64))  # type: ignore[misc]
+    second, _ = ledger.record(rel("orders", "sha256:" + "b" * 64, "c-2"))  # type: ignore[misc]
     ledger.record(rel("users", "sha256:" + "c" * 64))
     assert (first.number, second.number) == (1, 2)
     assert [r.tag for r in ledger.history("orders")] == ["c-2", "c-1"]
-    # It lives in AWS (SSM), one parameter per environment and service.
-    ssm = boto3.client("ssm")
-    value = ssm.get_parameter(Name=f"/flotilla/{project}/staging/releases/orders")["Parameter"]
-    assert '"deployer":"arn:aws:iam::123456789012:user/ci"' in value["Value"]
+    # It lives in the state bucket, one object per environment and service.
+    obj = boto3.client("s3").get_object(Bucket=ledger.bucket, Key=ledger.key("orders"))
+    assert '"deployer": "arn:aws:iam::123456789012:user/ci"' in obj["Body"].read().decode()
     assert sorted(ledger.everything()) == ["orders", "users"]
-    assert Ledger(project, "prod").everything() == {}
+    assert s3_ledger(project, "prod").everything() == {}
 
 
-def test_ledger_trims_to_fit_a_standard_parameter(aws_env: dict[str, str]) -> None:
-    ledger = Ledger(unique_project(), "staging")
+def test_ledger_trims_to_its_history_limit(aws_env: dict[str, str]) -> None:
+    ledger = s3_ledger(unique_project(), "staging")
     dropped_all = []
-    for i in range(40):
-        _, dropped = ledger.record(rel("orders", "sha256:" + f"{i:064x}", f"c-{i}"))
+    for i in range(MAX_HISTORY + 10):
+        _, dropped = ledger.record(rel("orders", "sha256:" + f"{i:064x}", f"c-{i}"))  # type: ignore[misc]
         dropped_all += dropped
     history = ledger.history("orders")
-    assert history[0].number == 40 and len(history) + len(dropped_all) == 40
+    assert history[0].number == MAX_HISTORY + 10 and len(history) + len(dropped_all) == 60
     assert [d.number for d in dropped_all] == list(range(1, len(dropped_all) + 1))
-    assert (
-        len(
-            boto3.client("ssm").get_parameter(Name=ledger.parameter("orders"))["Parameter"]["Value"]
-        )
-        <= MAX_CHARS
-    )
+    assert len(history) == MAX_HISTORY
 
 
 def review(env: str, critical: bool) -> Review:

@@ -7,10 +7,12 @@ deregistration delay), so the four steps share one environment and run in order.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 import requests
 from tests.fixtures.local_env import VERSION_ROUTE, Load, ScratchProject, scratch_project
@@ -84,8 +86,81 @@ def test_a_failing_health_check_stops_the_deploy_and_the_old_version_serves(
     assert _get(f"{project.alb}/orders/meta/version").json() == {"version": "2"}
 
 
-def test_rollback_restores_the_previous_responses(project: ScratchProject) -> None:
-    # Undo the broken manifest first (a rollback swaps images, the manifests stay as they are).
+def _aws(project: ScratchProject, service: str) -> Any:
+    """A boto3 client on the project's local emulator."""
+    return boto3.client(
+        service,
+        endpoint_url=project.env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=project.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=project.env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _ledger(project: ScratchProject, service: str) -> dict[str, Any]:
+    """The service's ledger object in the local state bucket (the emulator's S3)."""
+    s3 = _aws(project, "s3")
+    key = f"flotilla/local/releases/flotilla/{service}.json"
+    body = s3.get_object(Bucket="flotilla-tfstate-local", Key=key)["Body"].read()
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def _liveness_check(project: ScratchProject, service: str) -> str:
+    """The container health check (liveness) of the task definition `service` runs now."""
+    ecs = _aws(project, "ecs")
+    arns = ecs.list_services(cluster="flotilla-local")["serviceArns"]
+    (svc,) = [
+        s
+        for s in ecs.describe_services(cluster="flotilla-local", services=arns)["services"]
+        if s["serviceName"] == service
+    ]
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    return " ".join(td["containerDefinitions"][0]["healthCheck"]["command"])
+
+
+def test_rollback_restores_the_previous_release_whole_while_the_tree_is_broken(
+    project: ScratchProject,
+) -> None:
+    # The working tree keeps the broken health path and never-ready code, and another
+    # service's manifest is broken too: rollback reads the ledger, not the tree.
+    users = project.root / "services/users/service.toml"
+    users.write_text(users.read_text() + "\nthis is not toml = = =\n")
+    try:
+        for cmd in (("status",), ("releases",), ("logs", "orders", "--tail", "5")):
+            r = project.run(*cmd, "--env", "local")
+            assert r.returncode == 0, (cmd, r.stdout[-2000:] + r.stderr[-2000:])
+        r = project.run("rollback", "--env", "local", "orders", "--yes")
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    finally:
+        subprocess.run(["git", "checkout", "--", str(users)], cwd=project.root, check=True)
+    assert _get(f"{project.alb}/orders/meta/version").status_code == 404  # the first release again
+    assert _get(f"{project.alb}/orders/healthz").status_code == 200
+    # The old health path is back in the running task definition, and in the ledger's entry.
+    liveness = _liveness_check(project, "orders")
+    assert "/orders/healthz" in liveness and "/orders/readyz" not in liveness, liveness
+    data = _ledger(project, "orders")
+    newest = data["history"][0]
+    assert newest["kind"] == "rollback" and newest["spec"]["health"] == "/orders/healthz"
+    assert data["pin"]["number"] == newest["number"]
+    # The rollback re-applied release 1's image exactly.
+    first = next(r for r in data["history"] if r["number"] == 1)
+    assert newest["digest"] == first["digest"] and newest["spec"] == first["spec"]
+
+
+def test_a_pin_survives_the_next_deploy_and_unpin_releases_it(project: ScratchProject) -> None:
+    pin = _ledger(project, "orders")["pin"]["number"]
+    r = project.deploy()  # the tree still holds the broken orders: the pin keeps it out
+    out = " ".join((r.stdout + r.stderr).split())
+    assert r.returncode == 0, out[-3000:]
+    note = (
+        f"orders pinned at release {pin} by rollback; `--unpin orders` to deploy the working tree"
+    )
+    assert note in out, out[-3000:]
+    assert note in (project.root / "build/local/plan.md").read_text()
+    assert _get(f"{project.alb}/orders/meta/version").status_code == 404
+    assert _ledger(project, "orders")["pin"]["number"] == pin
+    # Fix the tree (undo the broken health commit), then deploy it past the pin.
     subprocess.run(
         ["git", "revert", "--no-edit", "HEAD"],
         cwd=project.root,
@@ -93,7 +168,9 @@ def test_rollback_restores_the_previous_responses(project: ScratchProject) -> No
         capture_output=True,
         env=project.env,
     )
-    r = project.run("rollback", "--env", "local", "orders", "--yes")
+    r = project.run("deploy", "--env", "local", "--yes", "--unpin", "orders")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert _get(f"{project.alb}/orders/meta/version").status_code == 404  # the first release again
-    assert _get(f"{project.alb}/orders/healthz").status_code == 200
+    assert "orders unpinned" in " ".join(r.stdout.split())
+    assert _get(f"{project.alb}/orders/meta/version").json() == {"version": "2"}
+    data = _ledger(project, "orders")
+    assert data["pin"] is None and data["history"][0]["kind"] == "deploy"

@@ -23,11 +23,6 @@ data "aws_iam_policy_document" "deploy" {
     resources = [local.ecr_repos]
   }
   statement {
-    sid       = "Ledger" # the release ledger of this environment
-    actions   = ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:ListTagsForResource"]
-    resources = ["${local.arn_prefix}:ssm:${var.region}:${local.account}:parameter${var.ledger_parameter_root}/${var.project}/${each.key}/releases/*"]
-  }
-  statement {
     sid = "TaskDefinitions" # register/deregister support no resource-level permissions
     actions = [
       "ecs:DeregisterTaskDefinition", "ecs:RegisterTaskDefinition",

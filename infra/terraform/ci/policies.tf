@@ -73,6 +73,31 @@ data "aws_iam_policy_document" "read" {
       local.ledger_all,
     ]
   }
+
+  # The release ledger: one object per service under each environment's state folder
+  # (src/flotilla/deploy/ledger.py). Every environment's is readable, so prod can promote
+  # staging's release; each deploy role writes its own through ReadWriteState.
+  dynamic "statement" {
+    for_each = toset(var.environments)
+    content {
+      sid       = "ListLedger${title(statement.value)}"
+      actions   = ["s3:ListBucket"]
+      resources = ["${local.arn_prefix}:s3:::${format(var.state_bucket_pattern, statement.value)}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${var.project}/${statement.value}/releases/*"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = toset(var.environments)
+    content {
+      sid       = "ReadLedger${title(statement.value)}"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.arn_prefix}:s3:::${format(var.state_bucket_pattern, statement.value)}/${var.project}/${statement.value}/releases/*"]
+    }
+  }
 }
 
 data "aws_iam_policy_document" "plan_state" {

@@ -46,7 +46,7 @@ variable "state_bucket_pattern" {
 }
 
 variable "ledger_parameter_root" {
-  description = "SSM root of the release ledger (src/flotilla/deploy/ledger.py): <root>/<project>/<env>/releases/<service>."
+  description = "SSM root of the old release ledger, read once to migrate it to the state bucket (src/flotilla/deploy/ledger.py): <root>/<project>/<env>/releases/<service>."
   type        = string
   default     = "/flotilla"
 }

@@ -1,4 +1,4 @@
-"""Commands: plan, deploy, rollback, status, releases (logic in flotilla.deploy.pipeline)."""
+"""Commands: plan, deploy, rollback, unpin, status, releases (logic in flotilla.deploy)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def deploy_cmd(
     smoke_url: str | None = SMOKE_URL,
     skip_smoke: bool = SKIP_SMOKE,
     base_image: str | None = BASE_IMAGE,
+    unpin: list[str] = typer.Option(  # noqa: B008
+        [],
+        "--unpin",
+        help="Deploy this pinned service from the working tree (repeatable).",
+    ),
 ) -> None:
     """Validate, build, push, plan, review, gate, apply, roll out, smoke test, record."""
     from flotilla.deploy.pipeline import DeployCommand
@@ -68,23 +73,30 @@ def deploy_cmd(
         smoke_url=smoke_url,
         skip_smoke=skip_smoke,
         base_image=base_image,
+        unpin=list(unpin),
     )
     DeployCommand(project(), env, opts).run()
 
 
 @app.command("rollback")
 def rollback_cmd(
-    service: str | None = typer.Argument(None, help="One service (default: every service)."),
+    service: str | None = typer.Argument(None, help="The service to roll back."),
     env: str = ENV,
-    to: str | None = typer.Option(None, "--to", help="An image tag of SERVICE to deploy."),
+    to: str | None = typer.Option(
+        None, "--to", help="A release number or image tag of SERVICE to deploy."
+    ),
+    all_services: bool = typer.Option(
+        False, "--all", help="Roll back every service (asks first unless --yes)."
+    ),
     timeout: float = TIMEOUT,
     allow_destroy: bool = ALLOW_DESTROY,
     yes: bool = YES,
     smoke_url: str | None = SMOKE_URL,
     skip_smoke: bool = SKIP_SMOKE,
 ) -> None:
-    """Redeploy the previous release (or --to TAG) through plan/apply/rollout; no rebuild."""
-    from flotilla.deploy.pipeline import RollbackCommand
+    """Re-apply SERVICE's previous passed release (or --to one) exactly, from the ledger,
+    and pin it there; no rebuild, and the working tree is not read."""
+    from flotilla.deploy.rollback import RollbackCommand
 
     opts = options(
         timeout=timeout,
@@ -93,7 +105,18 @@ def rollback_cmd(
         smoke_url=smoke_url,
         skip_smoke=skip_smoke,
     )
-    RollbackCommand(project(), env, service, to, opts).run()
+    RollbackCommand(project(), env, service, to, opts, all=all_services).run()
+
+
+@app.command("unpin")
+def unpin_cmd(
+    service: str = typer.Argument(..., help="The pinned service."),
+    env: str = ENV,
+) -> None:
+    """Let the next deploy ship SERVICE from the working tree again (undoes a rollback's pin)."""
+    from flotilla.deploy.pins import UnpinCommand
+
+    UnpinCommand(project(), env, service).run()
 
 
 @app.command("status")

@@ -50,3 +50,16 @@ def check(
         )
         if not confirm(question):
             raise GateClosed(f"not confirmed; nothing applied to {review.env}")
+
+
+def ask(question: str, *, yes: bool, confirm: Callable[[str], bool] | None, what: str) -> None:
+    """Raise GateClosed unless `yes`, or a terminal user answers yes to `question`."""
+    if yes:
+        return
+    if confirm is None or not sys.stdin.isatty():
+        raise GateClosed(
+            f"{what} needs confirmation and there is no terminal to ask",
+            hint="pass --yes to confirm",
+        )
+    if not confirm(question):
+        raise GateClosed(f"not confirmed; nothing applied ({what})")

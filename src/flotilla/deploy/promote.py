@@ -1,7 +1,8 @@
 """`flotilla promote`: deploy to one environment exactly the digests another one runs.
 
-The source's release ledger (in AWS) is the only input, so nothing is built or pushed: what
-reaches prod is byte for byte what passed staging.
+The source's release ledger (in its state bucket) gives the images, so nothing is built or
+pushed: what reaches prod is byte for byte what passed staging. Promoting is explicit, so it
+replaces (and unpins) a rollback's pin in the target.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from flotilla.deploy import steps
-from flotilla.deploy.ledger import Ledger, Release
+from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.pipeline import Options, execute
 from flotilla.deploy.preflight import CliValues
+from flotilla.deploy.release import Release
+from flotilla.deploy.servicemap import service_specs
 from flotilla.deploy.validate import Context, validate
 from flotilla.errors import UsageError
 from flotilla.project import Project
@@ -29,7 +32,7 @@ class PromoteCommand:
 
     def resolve(self, ctx: Context) -> dict[str, Release]:
         """The source's current release of every service; read-only, before any side effect."""
-        ledger = Ledger(self.project.name, self.source)
+        ledger = Ledger.of(self.project, self.source)
         current = {s.name: ledger.current(s.name) for s in ctx.services}
         missing = sorted(n for n, r in current.items() if r is None)
         if missing:
@@ -38,7 +41,11 @@ class PromoteCommand:
                 f"promote deploys only what passed {self.source}",
                 hint=f"deploy {self.source} first (`make deploy ENV={self.source}`)",
             )
-        return {n: r.again(ctx.deployer, "promote") for n, r in current.items() if r is not None}
+        return {
+            n: r.again(ctx.deployer, ctx.account, "promote")
+            for n, r in current.items()
+            if r is not None
+        }
 
     def run(self) -> steps.Planned:
         # Preflight checks --from too: a defined environment other than --to.
@@ -55,6 +62,10 @@ class PromoteCommand:
             self.console.print(
                 f"promoting {name} {rel.tag} ({rel.digest[7:19]}) from {self.source}"
             )
-        planned = steps.plan(ctx, {n: r.image for n, r in releases.items()}, self.console)
-        execute(ctx, planned, releases, self.options, self.console)
+        # The target's own config (its [environments.<target>] overrides) with the source's
+        # images: what is promoted is the code, byte for byte.
+        specs = service_specs(ctx.services, ctx.env, {n: r.image for n, r in releases.items()})
+        releases = {n: r.model_copy(update={"spec": specs[n]}) for n, r in releases.items()}
+        planned = steps.plan(ctx, specs, self.console)
+        execute(ctx, planned, releases, specs, self.options, self.console)
         return planned

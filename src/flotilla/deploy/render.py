@@ -64,8 +64,15 @@ def mermaid(review: Review) -> list[str]:
     return lines
 
 
-def markdown(review: Review, full_path: str | None = None, limit: int = LIMIT) -> str:
-    """The review; sections are dropped from the end (with a pointer) to stay within `limit`."""
+def markdown(
+    review: Review,
+    full_path: str | None = None,
+    limit: int = LIMIT,
+    notes: list[str] | None = None,
+) -> str:
+    """The review; sections are dropped from the end (with a pointer) to stay within `limit`.
+
+    `notes` (e.g. pinned services) come right after the counts."""
     c = review.counts
     head = [
         f"## Terraform plan: `{review.env}`",
@@ -76,6 +83,8 @@ def markdown(review: Review, full_path: str | None = None, limit: int = LIMIT) -
         else "**No changes.** The infrastructure matches the configuration.",
         "",
     ]
+    if notes:
+        head += ["> [!NOTE]", *(f"> {n}" for n in notes), ""]
     if review.critical:
         head += ["> [!CAUTION]", "> Destroys or replaces critical resources:"]
         head += [f"> - **{r['action']}** {r['kind']}: `{r['address']}`" for r in review.critical]
@@ -108,14 +117,15 @@ def markdown(review: Review, full_path: str | None = None, limit: int = LIMIT) -
     return text
 
 
-def write(review: Review, plan: dict[str, object], out_dir: Path) -> Path:
+def write(
+    review: Review, plan: dict[str, object], out_dir: Path, notes: list[str] | None = None
+) -> Path:
     """build/<env>/plan.md (PR-sized), plan-full.md and plan.json (the summary + raw plan)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     full = out_dir / "plan-full.md"
-    full.write_text(markdown(review, limit=10**9))
+    full.write_text(markdown(review, limit=10**9, notes=notes))
     md = out_dir / "plan.md"
-    md.write_text(markdown(review, full_path=str(full)))
-    (out_dir / "plan.json").write_text(
-        json.dumps({"review": review.to_json(), "plan": plan}, indent=1, default=str)
-    )
+    md.write_text(markdown(review, full_path=str(full), notes=notes))
+    summary = {"review": review.to_json(), "notes": notes or [], "plan": plan}
+    (out_dir / "plan.json").write_text(json.dumps(summary, indent=1, default=str))
     return md

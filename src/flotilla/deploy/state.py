@@ -1,16 +1,23 @@
 """Terraform's state bucket: created once per account (scripts/bootstrap_state.py), and for
-ENV=local by `Terraform.init()` since the emulator forgets everything when it restarts."""
+ENV=local by `Terraform.init()` since the emulator forgets everything when it restarts.
+
+The release ledger lives in the same bucket (`state_location`), beside the state it describes.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from flotilla.deploy import aws
 from flotilla.errors import FlotillaError, UsageError
+
+if TYPE_CHECKING:
+    from flotilla.project import Project
 
 _SETTING = re.compile(r'^\s*([a-z_]+)\s*=\s*"([^"]*)"\s*$')
 
@@ -29,6 +36,32 @@ def backend_settings(path: Path) -> dict[str, str]:
         if key not in found:
             raise UsageError(f'{path}: missing `{key} = "..."`')
     return found
+
+
+def backend_path(project: Project, env: str) -> Path:
+    return project.terraform_dir / "environments" / f"{env}.s3.tfbackend"
+
+
+@dataclass(frozen=True)
+class StateLocation:
+    """Where an environment's Terraform state lives: bucket, region, state key."""
+
+    bucket: str
+    region: str
+    key: str
+
+    @property
+    def folder(self) -> str:
+        """The state key's folder (`flotilla/<env>`); the ledger is kept under it."""
+        parent = str(PurePosixPath(self.key).parent)
+        return "" if parent == "." else parent
+
+
+def state_location(project: Project, env: str) -> StateLocation:
+    """The one place that says where `env`'s state (and so its ledger) is kept."""
+    settings = backend_settings(backend_path(project, env))
+    key = settings.get("key") or f"flotilla/{env}/terraform.tfstate"
+    return StateLocation(settings["bucket"], settings["region"], key)
 
 
 def _deny_insecure_transport(bucket: str) -> str:

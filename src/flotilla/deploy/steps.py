@@ -12,8 +12,9 @@ from rich.table import Table
 
 from flotilla.deploy import render, rollout, smoke
 from flotilla.deploy.ecr import Ecr, PushResult, deployed_tag
-from flotilla.deploy.ledger import Ledger, Release, now
+from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.push import push_tags
+from flotilla.deploy.release import Kind, Release, ServiceSpec, now
 from flotilla.deploy.review import Review, analyse
 from flotilla.deploy.validate import Context
 from flotilla.errors import FlotillaError
@@ -76,12 +77,21 @@ def tags_pushed_image(p: PushResult) -> bool:
     return bool(p.pushed) and p.pushed[0].startswith("c-")
 
 
-def plan(ctx: Context, images: dict[str, str], console: Console) -> Planned:
-    """Service map -> terraform init/plan -out/show -json -> plan.md + plan.json."""
-    from flotilla.deploy.servicemap import write_service_map
+def plan(
+    ctx: Context,
+    specs: dict[str, ServiceSpec],
+    console: Console,
+    notes: list[str] | None = None,
+) -> Planned:
+    """Service map -> terraform init/plan -out/show -json -> plan.md + plan.json.
+
+    `notes` (e.g. pinned services) head the review, in plan.md and on the console."""
+    from flotilla.deploy.servicemap import write_specs
     from flotilla.deploy.terraform import Terraform
 
-    smap = write_service_map(ctx.project, ctx.env, ctx.services, images)
+    for note in notes or []:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    smap = write_specs(ctx.project, ctx.env, specs)
     tf = Terraform(ctx.project, ctx.env)
     plan_file = ctx.env_dir / "plan.tfplan"
     tfvars = ctx.project.terraform_dir / "environments" / f"{ctx.env}.tfvars"
@@ -91,7 +101,7 @@ def plan(ctx: Context, images: dict[str, str], console: Console) -> Planned:
         tf.plan([tfvars, smap], plan_file)
         plan_json = tf.show_json(plan_file)
     review = analyse(plan_json, ctx.env)
-    md = render.write(review, plan_json, ctx.env_dir)
+    md = render.write(review, plan_json, ctx.env_dir, notes or [])
     c = review.counts
     console.print(
         f"plan: [green]{c['add']} to add[/], [yellow]{c['change']} to change[/], "
@@ -129,15 +139,20 @@ def roll_out(
 
 
 def smoke_test(
-    ctx: Context, outputs: dict[str, Any], url: str | None, names: list[str], console: Console
+    specs: dict[str, ServiceSpec],
+    outputs: dict[str, Any],
+    url: str | None,
+    names: list[str],
+    console: Console,
 ) -> dict[str, str]:
-    """Run the changed services' smoke checks through the load balancer; returns
-    service -> reason for each service that failed (empty when all passed)."""
+    """Run the changed services' smoke checks (from their specs: a rollback runs the
+    restored release's own checks) through the load balancer; returns service -> reason for
+    each service that failed (empty when all passed)."""
     if not names:
         console.print("smoke: no service changed")
         return {}
     base = smoke.base_url(str(outputs.get("alb_url") or outputs.get("alb_dns_name", "")), url)
-    checks = {n: ctx.service(n).manifest.smoke_checks for n in names}
+    checks = {n: specs[n].smoke_checks for n in names if n in specs}
     with console.status(f"smoke test through {base}"):
         results = smoke.check(base, checks)
     table = Table("service", "request", "expects", "got", title="smoke")
@@ -148,16 +163,19 @@ def smoke_test(
     return smoke.failures(results)
 
 
-def record(ctx: Context, releases: dict[str, Release], console: Console) -> list[Release]:
+def record(
+    ctx: Context, releases: dict[str, Release], console: Console, *, pin: bool = False
+) -> list[Release]:
     """Ledger entry + `deployed-<env>-<n>` tag for each release; old tags are released.
 
-    A service whose newest release already has the digest gets neither (see Ledger.record)."""
-    ledger = Ledger(ctx.project.name, ctx.env)
+    With `pin` (a manual rollback) each recorded release pins its service. A service whose
+    newest release is already this one gets neither (see Ledger.record)."""
+    ledger = Ledger.of(ctx.project, ctx.env)
     ecr = Ecr(ctx.project.name)
     login = ecr.login()
     done = []
     for name, rel in releases.items():
-        recorded = ledger.record(rel)
+        recorded = ledger.record(rel, pin=pin)
         if recorded is None:
             continue  # it already runs there
         saved, dropped = recorded
@@ -166,27 +184,38 @@ def record(ctx: Context, releases: dict[str, Release], console: Console) -> list
             ecr.remove_tag(name, deployed_tag(ctx.env, old.number))
         done.append(saved)
     if done:
-        table = Table("service", "release", "tag", "digest", "kind", title="recorded")
+        table = Table("service", "release", "tag", "digest", "kind", "verdict", title="recorded")
         for r in done:
-            table.add_row(r.service, str(r.number), r.tag, r.digest[7:19], r.kind)
+            kind = f"{r.kind} (pinned)" if pin else r.kind
+            table.add_row(r.service, str(r.number), r.tag, r.digest[7:19], kind, r.verdict)
         console.print(table)
     return done
 
 
 def release_for(
     ctx: Context,
+    spec: ServiceSpec,
     name: str,
     tag: str,
     digest: str,
-    image: str,
-    kind: str,
+    kind: Kind,
     git_sha: str,
-    version: str | None = None,
+    version: str,
 ) -> Release:
-    """A release to record (numbered on record); `version` defaults to the manifest's."""
-    if version is None:
-        version = ctx.service(name).manifest.version
-    return Release(0, name, tag, digest, image, version, git_sha, now(), ctx.deployer, kind)
+    """A release of `spec` to record (numbered on record), by this caller, now."""
+    return Release(
+        service=name,
+        tag=tag,
+        digest=digest,
+        image=spec.image,
+        version=version,
+        git_sha=git_sha,
+        spec=spec,
+        kind=kind,
+        account=ctx.account,
+        deployer=ctx.deployer,
+        time=now(),
+    )
 
 
 def require_outputs(outputs: dict[str, Any]) -> None:

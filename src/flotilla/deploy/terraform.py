@@ -120,7 +120,9 @@ class Terraform:
 
     @property
     def backend_file(self) -> Path:
-        return self.dir / "environments" / f"{self.env}.s3.tfbackend"
+        from flotilla.deploy.state import backend_path
+
+        return backend_path(self.project, self.env)
 
     def _run(
         self, what: str, *args: Any, ok: tuple[int, ...] = (0,), **kwargs: Any

@@ -44,6 +44,10 @@ class Context:
         """Who a release is recorded as: the caller identity's ARN."""
         return self.identity.get("arn", "unknown")
 
+    @property
+    def account(self) -> str:
+        return self.identity.get("account", "")
+
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
@@ -120,16 +124,21 @@ def docker_client() -> Any:
         raise UsageError(f"{exc.message} (DOCKER_HOST={host})", hint=exc.hint) from None
 
 
-def validate(project: Project, cli: CliValues, *, need_docker: bool = True) -> Context:
+def validate(
+    project: Project, cli: CliValues, *, need_docker: bool = True, read_manifests: bool = True
+) -> Context:
     """Preflight first (every offline rule, all violations at once), then the checks that
-    need the outside world, cheapest first; the first of those to fail is reported."""
+    need the outside world, cheapest first; the first of those to fail is reported.
+
+    Without `read_manifests` (rollback: the ledger is its input) no manifest is read, so a
+    broken one elsewhere in the tree cannot block it; `services` is then empty."""
     from flotilla.deploy import aws
 
-    preflight.run(project, cli)
+    preflight.run(project, cli, manifests=read_manifests)
     env = cli.env
     services = list(cli.services) or None
     select_environment(project, env)
-    resolved = check_services(project, env, services)
+    resolved = check_services(project, env, services) if read_manifests else []
     check_registry_override()
     identity = aws.caller_identity(project.config.project.region)
     check_terraform(project)

@@ -1,4 +1,5 @@
-"""`status` and `releases`: read-only tables."""
+"""`status` and `releases`: read-only tables of what the environment holds (Terraform's
+outputs, the ledger), never the working tree: they work while a manifest is broken."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flotilla.deploy.ledger import Ledger
-from flotilla.deploy.validate import check_services, select_environment
-from flotilla.errors import FlotillaError
+from flotilla.deploy.validate import select_environment
+from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
 
 
@@ -44,7 +45,6 @@ class StatusCommand:
         from flotilla.deploy import aws
 
         select_environment(self.project, self.env)
-        services = check_services(self.project, self.env, None)
         aws.caller_identity(self.project.config.project.region)
 
         from flotilla.deploy.ecr import Ecr
@@ -61,7 +61,8 @@ class StatusCommand:
                 f"nothing is deployed in {self.env}",
                 hint=f"run `flotilla deploy --env {self.env}`",
             )
-        ledger, ecr = Ledger(self.project.name, self.env), Ecr(self.project.name)
+        ledger, ecr = Ledger.of(self.project, self.env), Ecr(self.project.name)
+        recorded = ledger.everything()
         source = status_source_for(self.env, self.project)
         table = Table(
             "service",
@@ -73,19 +74,20 @@ class StatusCommand:
             title=f"{self.project.name} · {self.env}",
             caption="tasks: running/desired (+pending)",
         )
-        for svc in services:
-            out = deployed.get(svc.name)
+        for name in sorted(set(deployed) | set(recorded)):
+            out = deployed.get(name)
             if out is None:
-                table.add_row(svc.name, "not deployed", *["—"] * 4)
+                table.add_row(name, "not deployed", *["—"] * 4)
                 continue
-            rel = ledger.current(svc.name)
+            history = recorded[name].history if name in recorded else ()
+            rel = history[0] if history else None
             st = source.service_status(
                 outputs["cluster_name"], out["service_name"], out.get("target_group_arn")
             )
-            pushed = _pushed_at(ecr, svc.name, rel.digest) if rel else None
+            pushed = _pushed_at(ecr, name, rel.digest) if rel else None
             tasks = f"{st.running}/{st.desired}" + (f" +{st.pending}" if st.pending else "")
             table.add_row(
-                svc.name,
+                name,
                 rel.tag if rel else "?",
                 age(pushed),
                 tasks,
@@ -119,33 +121,42 @@ class ReleasesCommand:
         from flotilla.deploy import aws
 
         select_environment(self.project, self.env)
-        check_services(self.project, self.env, [self.service] if self.service else None)
         aws.caller_identity(self.project.config.project.region)
-        ledger = Ledger(self.project.name, self.env)
-        history = (
-            {self.service: ledger.history(self.service)} if self.service else ledger.everything()
-        )
+        ledger = Ledger.of(self.project, self.env)
+        found = ledger.everything()
+        if self.service is not None and self.service not in found:
+            raise UsageError(
+                f"unknown service {self.service!r}: no releases in {self.env}; services with "
+                f"releases there: {', '.join(found) or 'none'}"
+            )
+        chosen = {self.service: found[self.service]} if self.service else found
+        pinned = {(n, d.pin.number) for n, d in chosen.items() if d.pin}
         rows = sorted(
-            (r for h in history.values() for r in h), key=lambda r: (r.time, r.number), reverse=True
+            (r for d in chosen.values() for r in d.history),
+            key=lambda r: (r.time, r.number),
+            reverse=True,
         )
         table = Table(
             "time",
             "service",
             "#",
             "kind",
+            "verdict",
             "tag",
             "version",
             "digest",
             "git",
             "by",
             title=f"releases · {self.env}",
+            caption="* pinned: deploys keep it until `flotilla unpin SERVICE`" if pinned else None,
         )
         for r in rows:
             table.add_row(
                 r.time.replace("+00:00", "Z"),
                 r.service,
-                str(r.number),
+                f"{r.number}*" if (r.service, r.number) in pinned else str(r.number),
                 r.kind,
+                r.verdict,
                 r.tag,
                 r.version,
                 r.digest[7:19],

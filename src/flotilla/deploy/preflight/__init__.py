@@ -120,19 +120,22 @@ def _load_rules() -> list[Rule]:
     return RULES
 
 
-def check(project: Project, cli: CliValues) -> list[Violation]:
-    """Every violation: the files' shapes and manifests first, then each rule."""
+def check(project: Project, cli: CliValues, *, manifests: bool = True) -> list[Violation]:
+    """Every violation: the files' shapes and manifests first, then each rule.
+
+    Without `manifests` (rollback reads the ledger, not the working tree) no service folder
+    is read, so only the command-line and project rules apply."""
     from flotilla.deploy.preflight.files import environments, load_services
 
-    services, found = load_services(project)
+    services, found = load_services(project) if manifests else ([], [])
     inputs = Inputs(project, cli, services, environments(project))
     for fn in _load_rules():
         found.extend(fn(inputs))
     return found
 
 
-def run(project: Project, cli: CliValues) -> None:
+def run(project: Project, cli: CliValues, *, manifests: bool = True) -> None:
     """Raise PreflightError listing every violation, or return when there are none."""
-    found = check(project, cli)
+    found = check(project, cli, manifests=manifests)
     if found:
         raise PreflightError(found)

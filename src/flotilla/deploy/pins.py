@@ -1,0 +1,104 @@
+"""Pins: a manual rollback holds its service at that release until it is unpinned.
+
+A deploy plans a pinned service with its pinned ledger entry instead of the working tree and
+records no new release for it; the review says so. `deploy --unpin NAME` (or `flotilla unpin`)
+lets the working tree through again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Console
+
+from flotilla.deploy.ledger import Ledger
+from flotilla.deploy.release import Pin, ServiceSpec
+from flotilla.deploy.validate import Context
+from flotilla.errors import FlotillaError, UsageError
+from flotilla.project import Project
+
+
+@dataclass
+class Held:
+    """The service map after pins: which services were kept, and what the review says."""
+
+    specs: dict[str, ServiceSpec]
+    pinned: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_names(ctx: Context, unpin: list[str]) -> None:
+    """`--unpin` names services of this project (before anything is built)."""
+    known = {s.name for s in ctx.services}
+    unknown = [n for n in unpin if n not in known]
+    if unknown:
+        raise UsageError(
+            f"--unpin {', '.join(unknown)}: no such service; known: {', '.join(sorted(known))}"
+        )
+
+
+def pinned_note(name: str, number: int, by: str) -> str:
+    return f"{name} pinned at release {number} by {by}; `--unpin {name}` to deploy the working tree"
+
+
+def hold(ctx: Context, specs: dict[str, ServiceSpec], unpin: list[str]) -> Held:
+    """Replace each pinned service's spec with its pinned release's (unless in `unpin`)."""
+    ledger = Ledger.of(ctx.project, ctx.env)
+    held = Held(dict(specs))
+    for name in sorted(specs):
+        data = ledger.load(name)
+        if data.pin is None:
+            if name in unpin:
+                held.notes.append(f"{name} was not pinned; `--unpin {name}` changes nothing")
+            continue
+        pin = data.pin
+        if name in unpin:
+            held.notes.append(
+                f"{name} unpinned (was pinned at release {pin.number} by {pin.by}): "
+                "deploying the working tree"
+            )
+            continue
+        release = next((r for r in data.history if r.number == pin.number), None)
+        if release is None or release.spec is None:
+            raise FlotillaError(
+                f"{name} is pinned at release {pin.number}, which the ledger no longer holds "
+                "in full",
+                hint=f"`flotilla unpin {name} --env {ctx.env}`, then deploy",
+            )
+        held.specs[name] = release.spec
+        held.pinned.add(name)
+        held.notes.append(pinned_note(name, pin.number, pin.by))
+    return held
+
+
+@dataclass
+class UnpinCommand:
+    """`flotilla unpin SERVICE`: clear the pin; nothing is deployed until the next deploy."""
+
+    project: Project
+    env: str
+    service: str
+    console: Console = field(default_factory=Console)
+
+    def run(self) -> Pin | None:
+        from flotilla.deploy import aws
+        from flotilla.deploy.validate import select_environment
+
+        select_environment(self.project, self.env)
+        aws.caller_identity(self.project.config.project.region)
+        ledger = Ledger.of(self.project, self.env)
+        if not ledger.history(self.service):
+            known = ", ".join(ledger.everything()) or "none"
+            raise UsageError(
+                f"{self.service} was never deployed to {self.env}; nothing to unpin "
+                f"(services with releases there: {known})"
+            )
+        was = ledger.unpin(self.service)
+        if was is None:
+            self.console.print(f"{self.service} is not pinned in {self.env}")
+        else:
+            self.console.print(
+                f"unpinned {self.service} in {self.env} (was pinned at release {was.number} by "
+                f"{was.by}); the next deploy ships the working tree"
+            )
+        return was
