@@ -39,10 +39,11 @@ lint: ## ruff, mypy, hadolint, actionlint and tf-lint
 	@if [ -d .github/workflows ]; then $(VENV)/bin/actionlint; fi
 	@$(MAKE) --no-print-directory tf-lint
 
-tf-lint: ## terraform fmt -check, validate and checkov
+tf-lint: ## terraform fmt -check, validate, checkov (every root: ., ci/, examples/) and cloudsplaining (ci/)
 	terraform -chdir=$(TF_DIR) fmt -check -recursive
 	bash scripts/tf.sh validate
 	.venv-tools/bin/checkov -d $(TF_DIR) --quiet --compact --framework terraform --skip-download
+	$(VENV)/bin/python scripts/iam_check.py
 
 build: ## Build every service image (or SERVICE=name); unchanged ones are skipped
 	@$(FLOTILLA) build $(SERVICE) $(ARGS)

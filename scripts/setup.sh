@@ -44,6 +44,14 @@ if [ ! -x .venv-tools/bin/checkov ]; then
   .venv-tools/bin/pip install -q checkov 2>&1 | grep -v 'WARNING: Location' || true
   .venv-tools/bin/checkov --version >/dev/null
 fi
+# cloudsplaining (IAM policy scan, scripts/iam_check.py) in a venv of its own: its pins
+# (boto3, click) clash with checkov's and ours.
+if [ ! -x .venv-iam/bin/cloudsplaining ]; then
+  log "installing cloudsplaining into .venv-iam"
+  "$PY" -m venv .venv-iam
+  .venv-iam/bin/pip install -q cloudsplaining==0.9.1 2>&1 | grep -v 'WARNING: Location' || true
+  .venv-iam/bin/cloudsplaining --version >/dev/null
+fi
 
 # --- The Docker engine.
 bash scripts/dockerd.sh

@@ -4,8 +4,24 @@ output "alb_dns_name" {
 }
 
 output "alb_url" {
-  description = "Base URL of the ALB (http:// or https://)."
-  value       = module.alb.url
+  description = "Base URL of the environment: https://<domain>, https://<ALB DNS name>, or http:// (local, allow_http)."
+  value       = local.url
+
+  # The cheap guard in Terraform; preflight (flotilla.deploy.preflight) reports it first.
+  precondition {
+    condition     = var.environment == "local" || local.https || var.allow_http
+    error_message = "${var.environment} would serve plain HTTP: set domain, certificate_arn or allow_http = true in environments/${var.environment}.tfvars."
+  }
+}
+
+output "http_only" {
+  description = "True when a non-local environment serves plain HTTP (allow_http = true); the plan review warns."
+  value       = var.environment != "local" && !local.https
+}
+
+output "alb_access_logs_bucket" {
+  description = "The bucket the ALB writes access logs to (alb_access_logs = true), or null."
+  value       = module.alb.access_logs_bucket
 }
 
 output "cluster_name" {

@@ -139,12 +139,54 @@ variable "private_subnet_ids" {
   default     = []
 }
 
+variable "internal_port" {
+  description = "Port of every task's /metrics and /stats (never behind the ALB)."
+  type        = number
+  default     = 9100
+
+  validation {
+    condition     = var.internal_port >= 1024 && var.internal_port <= 65535 && !contains([for s in var.services : s.port], var.internal_port)
+    error_message = "internal_port must be in 1024..65535 and differ from every service's port."
+  }
+}
+
+variable "internal_cidrs" {
+  description = "Who may scrape internal_port, e.g. [the VPC CIDR] for Prometheus in the VPC; empty: nobody."
+  type        = list(string)
+  default     = []
+}
+
 # --- ALB
 
-variable "certificate_arn" {
-  description = "ACM certificate: HTTPS listener, HTTP redirects. Null: HTTP only."
+# Outside local one of domain, certificate_arn or allow_http = true is required.
+variable "domain" {
+  description = "DNS name to serve on (HTTPS): ACM certificate validated in Route 53, alias record to the ALB."
   type        = string
   default     = null
+}
+
+variable "hosted_zone" {
+  description = "Public Route 53 zone of domain (e.g. example.com); null: a zone named exactly domain."
+  type        = string
+  default     = null
+}
+
+variable "certificate_arn" {
+  description = "An existing ACM certificate instead of domain: HTTPS listener, HTTP redirects."
+  type        = string
+  default     = null
+}
+
+variable "allow_http" {
+  description = "Serve plain HTTP outside local (no domain, no certificate); the plan review warns."
+  type        = bool
+  default     = false
+}
+
+variable "ingress_cidrs" {
+  description = "Who may reach the ALB's listeners."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
 }
 
 variable "alb_deletion_protection" {
@@ -153,8 +195,22 @@ variable "alb_deletion_protection" {
   default     = true
 }
 
-variable "alb_access_logs_bucket" {
-  description = "S3 bucket for ALB access logs; null disables them."
+variable "alb_access_logs" {
+  description = "Write ALB access logs to a bucket the stack creates (ELB log-delivery policy, SSE-S3, lifecycle)."
+  type        = bool
+  default     = false
+}
+
+variable "alb_access_logs_days" {
+  description = "Days ALB access logs are kept."
+  type        = number
+  default     = 90
+}
+
+# --- IAM
+
+variable "permissions_boundary_arn" {
+  description = "Boundary of every role this stack creates; null: <project>-workload-boundary from infra/terraform/ci (which the CI deploy role requires)."
   type        = string
   default     = null
 }

@@ -7,10 +7,12 @@ deregistration delay), so the four steps share one environment and run in order.
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -50,6 +52,65 @@ def test_deploy_local_serves_every_service_through_the_alb(project: ScratchProje
     assert _get(f"{project.alb}/no-such-service/").status_code == 404
     status = project.run("status", "--env", "local")
     assert status.returncode == 0 and "orders" in status.stdout, status.stderr
+
+
+# Spellings of a service's /metrics and /stats an attacker would try (sent verbatim: an HTTP
+# library would normalize some of them before they reach the ALB).
+HIDDEN_SPELLINGS = [
+    "/metrics",
+    "/stats",
+    "/%6detrics",
+    "/%6D%65trics",
+    "/%73tats",
+    "//metrics",
+    "/METRICS",
+    "/Stats",
+    "/metrics/",
+    "/./metrics",
+    "/x/../metrics",
+    "/%2e/metrics",
+    "/metrics;x=1",
+    "/metrics?x=1",
+    "/stats%2F",
+    "/metrics/anything",
+]
+
+
+def raw_get(base: str, path: str) -> tuple[int, str]:
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def test_hidden_endpoints_by_no_spelling_through_the_alb(project: ScratchProject) -> None:
+    # The three services are one per framework (catalog: django, orders: fastapi, users: flask).
+    services = discover(project.root / "services")
+    assert {s.manifest.framework for s in services} == {"django", "fastapi", "flask"}
+    status = json.loads((project.root / ".flotilla/local/status.json").read_text())
+    for svc in services:
+        path = svc.manifest.path
+        for spelling in HIDDEN_SPELLINGS:
+            code, body = raw_get(project.alb, path + spelling)
+            assert code == 404, (path + spelling, code, body[:200])
+            assert "flotilla_http" not in body and "routes" not in body, path + spelling
+        # No route list or OpenAPI document the public port serves names them either.
+        for doc in ("/openapi.json", "/docs", "/"):
+            code, body = raw_get(project.alb, path + doc)
+            assert code == 404 or ("/metrics" not in body and "/stats" not in body), path + doc
+        # Inside the network (the task's internal port) they answer; the ALB never uses it.
+        (entry,) = [v for k, v in status["services"].items() if k.endswith(f"/{svc.name}")]
+        task = entry["tasks"][0]
+        assert task["internal_url"].rsplit(":", 1)[1] == "9100"
+        assert task["target"].rsplit(":", 1)[1] != "9100"
+        code, body = raw_get(task["internal_url"], path + "/metrics")
+        assert code == 200 and "flotilla_http_requests_total" in body, svc.name
+        code, body = raw_get(task["internal_url"], "/stats")
+        assert code == 200 and json.loads(body)["service"] == svc.name
 
 
 def test_redeploy_of_a_changed_service_drops_no_request(

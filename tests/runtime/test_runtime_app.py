@@ -16,7 +16,7 @@ from flotilla.runtime.adapters.flask import label_routes
 from flotilla.runtime.app import Mount, RuntimeApp
 from flotilla.runtime.lifecycle import Lifecycle
 from flotilla.runtime.loader import plugin_app
-from flotilla.runtime.testing import serve_in_thread
+from flotilla.runtime.testing import Bases, serve_in_thread, serve_pair
 
 
 def tiny_plugin() -> Plugin:
@@ -51,8 +51,8 @@ def test_request_id_passthrough_trace_id_and_generated(capsys: pytest.CaptureFix
     assert all(x["status"] == 200 and x["method"] == "GET" for x in lines)
 
 
-def labels(base: str) -> set[str]:
-    text = httpx.get(f"{base}/tiny/metrics").text
+def labels(internal: str) -> set[str]:
+    text = httpx.get(f"{internal}/tiny/metrics").text
     return set(re.findall(r'flotilla_http_requests_total\{[^}]*route="([^"]*)"', text))
 
 
@@ -89,12 +89,12 @@ def native_flask() -> object:
     ids=["fastapi-native", "flask-native", "django-plugin"],
 )
 def test_metrics_use_route_templates(make: object, template: str) -> None:
-    with serve_in_thread(runtime(make())) as base:  # type: ignore[operator]
+    with serve_pair(runtime(make())) as (base, internal):  # type: ignore[operator]
         for i in range(3):
             assert str(httpx.get(f"{base}/tiny/items/{i}").json()["id"]) == str(i)
         assert httpx.get(f"{base}/tiny/nowhere/{i}").status_code == 404
-        assert labels(base) == {template, "<unmatched>"}
-        stats = httpx.get(f"{base}/tiny/stats").json()
+        assert labels(internal) == {template, "<unmatched>"}
+        stats = httpx.get(f"{internal}/tiny/stats").json()
         counts = {r["route"]: r["count"] for r in stats["routes"]}
         assert counts == {template: 3, "<unmatched>": 1}
 
@@ -120,11 +120,51 @@ def test_readiness_checks_and_draining() -> None:
 
 
 def test_runtime_endpoints_are_get_only_and_outside_is_404() -> None:
-    with serve_in_thread(runtime(plugin_app(tiny_plugin(), "flask"))) as base:
+    with serve_pair(runtime(plugin_app(tiny_plugin(), "flask"))) as (base, internal):
         post = httpx.post(f"{base}/tiny/healthz")
         assert post.status_code == 405 and post.headers["allow"] == "GET, HEAD"
         outside = httpx.get(f"{base}/other/thing")
         assert outside.status_code == 404
         assert outside.json() == {"error": {"status": 404, "message": "not found"}}
         assert httpx.get(f"{base}/tinyx").status_code == 404  # a prefix match is per segment
-        assert labels(base) == set()  # runtime endpoints are not counted
+        assert labels(internal) == set()  # runtime endpoints are not counted
+
+
+# Spellings an attacker would try for the hidden endpoints on the public port.
+HIDDEN_SPELLINGS = [
+    "/tiny/metrics",
+    "/tiny/stats",
+    "/tiny/%6detrics",
+    "/tiny/%6D%65trics",
+    "/tiny//metrics",
+    "//tiny/metrics",
+    "/tiny/METRICS",
+    "/tiny/Stats",
+    "/tiny/metrics/",
+    "/tiny/./metrics",
+    "/tiny/x/../metrics",
+    "/tiny/metrics;x=1",
+    "/tiny/stats%2F",
+    "/tiny/metrics/anything",
+]
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask", "django"])
+def test_hidden_endpoints_only_on_the_internal_port(framework: str) -> None:
+    with serve_pair(runtime(plugin_app(tiny_plugin(), framework))) as urls:
+        check_hidden(urls)
+
+
+def check_hidden(urls: Bases) -> None:
+    with httpx.Client(base_url=urls.public, timeout=10) as public:
+        for spelling in HIDDEN_SPELLINGS:
+            got = public.get(spelling)
+            assert got.status_code == 404, spelling
+            assert "flotilla_http" not in got.text and "routes" not in got.text, spelling
+        assert public.get("/tiny/healthz").status_code == 200  # the ALB's checks still pass
+    with httpx.Client(base_url=urls.internal, timeout=10) as internal:
+        assert "flotilla_http_requests_total" in internal.get("/metrics").text
+        assert "flotilla_http_requests_total" in internal.get("/tiny/metrics").text
+        assert internal.get("/stats").json()["service"] == "tiny"
+        assert internal.get("/tiny/stats").json()["service"] == "tiny"
+        assert internal.get("/tiny/items/1").status_code == 404  # the app is not served here

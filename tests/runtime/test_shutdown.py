@@ -11,6 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from flotilla.process import free_port
 from flotilla.runtime.testing import serve_process
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,10 +68,12 @@ def request_count(metrics: str, route: str) -> float:
 
 def test_two_workers_share_metrics_and_drain(tmp_path: Path) -> None:
     env = {"WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    with serve_process(REPO / "services" / "orders", env=env) as (base, proc):
+    internal = free_port()
+    orders = REPO / "services" / "orders"
+    with serve_process(orders, env=env, internal_port=internal) as (base, proc):
         for _ in range(6):  # a new connection each time, so both workers take some
             assert httpx.get(f"{base}/orders/1").status_code == 404
-        metrics = httpx.get(f"{base}/orders/metrics").text
+        metrics = httpx.get(f"http://127.0.0.1:{internal}/orders/metrics").text
         assert request_count(metrics, "/orders/{order_id}") == 6
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0

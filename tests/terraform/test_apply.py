@@ -89,26 +89,27 @@ def test_one_target_group_and_rules_per_service(stack: Stack, tf_emulator: Emula
         assert sorted(paths) == sorted([s.manifest.path, f"{s.manifest.path}/*"])
         assert rule["Actions"][0]["TargetGroupArn"] == group["TargetGroupArn"]
 
-    # Every service's metrics and stats answer 404 at a higher precedence than its forward rule.
+    # Only forward rules: metrics and stats are on the internal port, which no target group
+    # uses, so no rule has to hide them; unmatched paths get the default 404.
     lb = elb.describe_load_balancers(Names=["tftest-local"])["LoadBalancers"][0]
     (lst,) = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
     rules = elb.describe_rules(ListenerArn=lst["ListenerArn"])["Rules"]
     default = next(r for r in rules if r["IsDefault"])
     assert default["Actions"][0]["FixedResponseConfig"]["StatusCode"] == "404"
     assert json.loads(default["Actions"][0]["FixedResponseConfig"]["MessageBody"])
+    assert sorted(r["Actions"][0]["Type"] for r in rules if not r["IsDefault"]) == [
+        "forward"
+    ] * len(stack.services)
+    vpc = emulator_client(tf_emulator, "ec2").describe_vpcs(VpcIds=[lb["VpcId"]])["Vpcs"][0]
+    ecs = emulator_client(tf_emulator, "ecs")
     for s in stack.services:
-        p = s.manifest.path
-
-        def values(r: dict[str, Any]) -> list[str]:
-            return [] if r["IsDefault"] else r["Conditions"][0]["PathPatternConfig"]["Values"]
-
-        fwd = next(r for r in rules if p in values(r))
-        hidden = next(r for r in rules if f"{p}/metrics" in values(r))
-        assert {f"{p}/stats", f"{p}/stats/*", f"{p}/metrics/*"} <= set(
-            hidden["Conditions"][0]["PathPatternConfig"]["Values"]
-        )
-        assert hidden["Actions"][0]["FixedResponseConfig"]["StatusCode"] == "404"
-        assert int(hidden["Priority"]) < int(fwd["Priority"])
+        td = ecs.describe_task_definition(taskDefinition=f"tftest-local-{s.name}")
+        (c,) = td["taskDefinition"]["containerDefinitions"]
+        env = {e["name"]: e["value"] for e in c["environment"]}
+        assert env["FLOTILLA_INTERNAL_PORT"] == "9100"
+        assert env["FLOTILLA_TRUSTED_PROXIES"] == vpc["CidrBlock"]  # not "*"
+        ports = elb.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
+        assert 9100 not in {g["Port"] for g in ports}
 
 
 def test_ecs_services_use_the_circuit_breaker(stack: Stack, tf_emulator: Emulator) -> None:
@@ -238,10 +239,26 @@ def test_bad_service_map_fails_at_plan_with_a_clear_message(stack: Stack, tmp_pa
     assert "pinned by digest" in message and f"{name}.image" in message
 
 
+# staging and prod must say how they serve HTTPS; the shipped tfvars leave it to the team.
+HTTPS_SETTINGS = {
+    "staging": 'certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/staging"\n',
+    "prod": 'domain = "api.tftest.example"\nhosted_zone = "tftest.example"\n',
+}
+
+
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_staging_and_prod_plan_with_autoscaling_and_alarms(
-    env: str, tf_project: Project, tf_services: list[Service], tf_emulator: Emulator
+    env: str,
+    tf_project: Project,
+    tf_services: list[Service],
+    tf_emulator: Emulator,
+    tmp_path: Path,
 ) -> None:
+    route53 = emulator_client(tf_emulator, "route53")
+    if not route53.list_hosted_zones_by_name(DNSName="tftest.example.")["HostedZones"]:
+        route53.create_hosted_zone(Name="tftest.example", CallerReference="tftest")
+    https = tmp_path / "https.tfvars"
+    https.write_text(HTTPS_SETTINGS[env])
     tf = Terraform(tf_project, env, extra_env=tf_emulator.env())
     settings = backend_settings(tf.backend_file)
     ensure_state_bucket(settings["bucket"], settings["region"], env=tf_emulator.env())
@@ -249,9 +266,20 @@ def test_staging_and_prod_plan_with_autoscaling_and_alarms(
     images = {s.name: fake_image(s.name) for s in tf_services}
     smap = write_service_map(tf_project, env, tf_services, images)
     out = tf_project.build_dir / env / "plan.tfplan"
-    assert tf.plan([tf.dir / "environments" / f"{env}.tfvars", smap], out) is True
+    assert tf.plan([tf.dir / "environments" / f"{env}.tfvars", https, smap], out) is True
     plan = tf.show_json(out)
     n = len(tf_services)
+    listeners = {rc["change"]["after"]["port"]: rc["change"]["after"] for rc in planned(
+        plan, "aws_lb_listener")}  # fmt: skip
+    assert sorted(listeners) == [80, 443]
+    assert listeners[443]["protocol"] == "HTTPS"
+    assert listeners[80]["default_action"][0]["redirect"][0]["protocol"] == "HTTPS"
+    certs = planned(plan, "aws_acm_certificate")
+    assert [c["change"]["after"]["domain_name"] for c in certs] == (
+        ["api.tftest.example"] if env == "prod" else []
+    )
+    # prod writes access logs to a bucket of its own; staging does not.
+    assert len(planned(plan, "aws_s3_bucket_lifecycle_configuration")) == (env == "prod")
     assert len(planned(plan, "aws_appautoscaling_target")) == n
     policies = planned(plan, "aws_appautoscaling_policy")
     metrics = {

@@ -6,12 +6,17 @@ locals {
   ecr_repos  = "${local.arn_prefix}:ecr:${var.region}:${local.account}:repository/${var.project}/*"
   ledger_all = "${local.arn_prefix}:ssm:${var.region}:${local.account}:parameter${var.ledger_parameter_root}/${var.project}/*"
 
+  # Image pushes into existing repositories (content-tagged, immutable): `make plan` pushes.
   ecr_push = [
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
-    "ecr:CreateRepository", "ecr:DescribeImages", "ecr:DescribeRepositories",
-    "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy", "ecr:InitiateLayerUpload",
-    "ecr:ListImages", "ecr:ListTagsForResource", "ecr:PutImage", "ecr:PutImageScanningConfiguration",
-    "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy", "ecr:TagResource", "ecr:UploadLayerPart",
+    "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer",
+    "ecr:GetLifecyclePolicy", "ecr:InitiateLayerUpload", "ecr:ListImages",
+    "ecr:ListTagsForResource", "ecr:PutImage", "ecr:UploadLayerPart",
+  ]
+  # Repository settings: the deploy roles only, never a pull request.
+  ecr_settings = [
+    "ecr:CreateRepository", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
+    "ecr:PutLifecyclePolicy", "ecr:TagResource",
   ]
 }
 
@@ -35,9 +40,33 @@ data "aws_iam_policy_document" "read" {
       "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTargetGroups",
       "elasticloadbalancing:DescribeTargetHealth",
       "logs:DescribeLogGroups",
+      "route53:ListHostedZones",
       "ssm:DescribeParameters",
     ]
     resources = ["*"]
+  }
+
+  statement {
+    sid = "ReadDomainsAndCertificates" # the HTTPS settings (domain, certificate_arn)
+    actions = [
+      "acm:DescribeCertificate", "acm:ListTagsForCertificate",
+      "route53:GetChange", "route53:GetHostedZone", "route53:ListResourceRecordSets",
+      "route53:ListTagsForResource",
+    ]
+    resources = [
+      "${local.arn_prefix}:acm:${var.region}:${local.account}:certificate/*",
+      "${local.arn_prefix}:route53:::change/*",
+      "${local.arn_prefix}:route53:::hostedzone/*",
+    ]
+  }
+
+  statement {
+    sid = "ReadAccessLogBuckets"
+    actions = [
+      "s3:GetAccelerateConfiguration", "s3:GetBucket*", "s3:GetEncryptionConfiguration",
+      "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration",
+    ]
+    resources = ["${local.arn_prefix}:s3:::${var.project}-*-alb-logs-${local.account}"]
   }
 
   statement {

@@ -62,3 +62,9 @@ variable "max_session_seconds" {
   type        = number
   default     = 3600
 }
+
+variable "domains" {
+  description = "Per environment, its domain (infra/terraform's domain setting): the deploy role may change Route 53 records of that name only."
+  type        = map(string)
+  default     = {}
+}

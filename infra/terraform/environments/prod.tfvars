@@ -10,6 +10,12 @@ alb_deletion_protection = true
 log_retention_days      = 365
 container_insights      = "enhanced"
 
-# certificate_arn        = "arn:aws:acm:us-east-1:<account>:certificate/<id>"
-# alb_access_logs_bucket = "<bucket with the ELB log delivery policy>"
-# alarm_actions          = ["arn:aws:sns:us-east-1:<account>:flotilla-prod-alerts"]
+alb_access_logs = true # a bucket the stack creates (ELB delivery policy, SSE-S3, 90-day expiry)
+
+# HTTPS: one of these is required (preflight refuses an environment with neither).
+# domain          = "api.example.com" # ACM certificate by DNS validation in its Route 53 zone
+# hosted_zone     = "example.com"     # default: a zone named exactly like domain
+# certificate_arn = "arn:aws:acm:us-east-1:<account>:certificate/<id>"
+# allow_http      = true              # plain HTTP, on purpose; the plan review warns
+
+# alarm_actions   = ["arn:aws:sns:us-east-1:<account>:flotilla-prod-alerts"]

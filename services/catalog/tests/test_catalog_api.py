@@ -8,14 +8,21 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flotilla.process import free_port
 from flotilla.runtime.testing import serve_process
 
 SERVICE = Path(__file__).resolve().parents[1]
 
 
+INTERNAL = free_port()  # /metrics and /stats answer only on the internal port
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[httpx.Client]:
-    with serve_process(SERVICE) as (base, _), httpx.Client(base_url=base, timeout=10) as c:
+    with (
+        serve_process(SERVICE, internal_port=INTERNAL) as (base, _),
+        httpx.Client(base_url=base, timeout=10) as c,
+    ):
         yield c
 
 
@@ -43,9 +50,11 @@ def test_runtime_endpoints_on_a_native_app(client: httpx.Client) -> None:
     assert client.get("/catalog/healthz").status_code == 200
     assert client.get("/catalog/readyz").json() == {"status": "ready"}
     client.get("/catalog/products/tent")
-    metrics = client.get("/catalog/metrics").text
+    assert client.get("/catalog/metrics").status_code == 404  # the public port hides them
+    internal = httpx.Client(base_url=f"http://127.0.0.1:{INTERNAL}", timeout=10)
+    metrics = internal.get("/catalog/metrics").text
     # Django's route template, not the concrete path, labels the metrics.
     assert 'route="/catalog/products/<slug:slug>"' in metrics
     assert "products/tent" not in metrics
-    routes = {r["route"] for r in client.get("/catalog/stats").json()["routes"]}
+    routes = {r["route"] for r in internal.get("/catalog/stats").json()["routes"]}
     assert "/catalog/products/<slug:slug>" in routes

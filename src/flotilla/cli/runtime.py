@@ -18,7 +18,7 @@ def serve_cmd(
         None, "--framework", help="Serve a plugin with fastapi, flask or django instead."
     ),
 ) -> None:
-    """Serve one service with its runtime endpoints (healthz, readyz, metrics, stats)."""
+    """Serve one service with healthz and readyz; metrics and stats on the internal port."""
     from flotilla.runtime.server import serve
 
     serve(service_dir, host=host, port=port, framework=framework)

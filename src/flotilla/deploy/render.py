@@ -85,6 +85,8 @@ def markdown(
     ]
     if notes:
         head += ["> [!NOTE]", *(f"> {n}" for n in notes), ""]
+    for warning in review.warnings:
+        head += ["> [!WARNING]", f"> {warning}", ""]
     if review.critical:
         head += ["> [!CAUTION]", "> Destroys or replaces critical resources:"]
         head += [f"> - **{r['action']}** {r['kind']}: `{r['address']}`" for r in review.critical]

@@ -11,6 +11,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from flotilla.deploy.environments import settings_hint
+
 # Replacing or destroying these takes traffic down or loses state: the gate stops on them.
 CRITICAL_TYPES = {
     "aws_lb": "ALB",
@@ -77,6 +79,7 @@ class Review:
     services: dict[str, ServiceChange]
     other: list[dict[str, str]]  # {address, type, action}
     listener_default: str | None = None
+    warnings: list[str] = field(default_factory=list)  # shown above everything else
 
     @property
     def has_changes(self) -> bool:
@@ -95,6 +98,7 @@ class Review:
             "changed_services": self.changed_services,
             "services": {n: asdict(s) for n, s in self.services.items()},
             "other": self.other,
+            "warnings": self.warnings,
         }
 
 
@@ -179,4 +183,24 @@ def analyse(plan: dict[str, Any], env: str) -> Review:
             svc.max = ((before or {}).get("max_capacity"), (after or {}).get("max_capacity"))
         elif rtype in ("aws_lb_listener_rule", "aws_alb_listener_rule"):
             _rule(svc, after or before or {})
-    return Review(env, counts, critical, dict(sorted(services.items())), other, default_response)
+    return Review(
+        env,
+        counts,
+        critical,
+        dict(sorted(services.items())),
+        other,
+        default_response,
+        warnings(plan, env),
+    )
+
+
+def warnings(plan: dict[str, Any], env: str) -> list[str]:
+    """What the reviewer must see even when the plan is fine: plain HTTP outside local."""
+    outputs = (plan.get("planned_values") or {}).get("outputs") or {}
+    if (outputs.get("http_only") or {}).get("value") is True:
+        return [
+            f"{env} serves plain HTTP (allow_http = true): requests, cookies and tokens cross "
+            f"the internet unencrypted. Set domain or certificate_arn in "
+            f"{settings_hint(env)} to serve HTTPS."
+        ]
+    return []

@@ -2,8 +2,9 @@
 about services (schema: docs/architecture.md and infra/terraform/README.md).
 
 Each service gets a listener-rule `priority` derived from its name alone, so adding or removing
-a service never reorders another's rules. Terraform uses `2p` (the 404 for metrics and stats)
-and `2p + 1` (forward), hence the range 1..24999 (ALB priorities stop at 50000).
+a service never reorders another's rules. Terraform uses `2p + 1` (forward; `2p` once hid
+metrics and stats, which now live on the internal port), hence the range 1..24999 (ALB
+priorities stop at 50000).
 """
 
 from __future__ import annotations

@@ -86,6 +86,7 @@ def plan(
     """Service map -> terraform init/plan -out/show -json -> plan.md + plan.json.
 
     `notes` (e.g. pinned services) head the review, in plan.md and on the console."""
+    from flotilla.deploy.environments import settings_file
     from flotilla.deploy.servicemap import write_specs
     from flotilla.deploy.terraform import Terraform
 
@@ -94,7 +95,7 @@ def plan(
     smap = write_specs(ctx.project, ctx.env, specs)
     tf = Terraform(ctx.project, ctx.env)
     plan_file = ctx.env_dir / "plan.tfplan"
-    tfvars = ctx.project.terraform_dir / "environments" / f"{ctx.env}.tfvars"
+    tfvars = settings_file(ctx.project, ctx.env)
     with console.status("terraform init"):
         tf.init()
     with console.status("terraform plan"):
@@ -102,6 +103,8 @@ def plan(
         plan_json = tf.show_json(plan_file)
     review = analyse(plan_json, ctx.env)
     md = render.write(review, plan_json, ctx.env_dir, notes or [])
+    for warning in review.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}")
     c = review.counts
     console.print(
         f"plan: [green]{c['add']} to add[/], [yellow]{c['change']} to change[/], "

@@ -7,6 +7,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from flotilla.runtime.network import INTERNAL_PORT
+
+INTERNAL_LABEL = "flotilla.internal_port"  # the container label holding the task's internal port
+
 
 @dataclass
 class Task:
@@ -42,6 +46,13 @@ class Task:
     def target(self) -> str:
         return f"{self.ip}:{self.port}"
 
+    @property
+    def internal_url(self) -> str:
+        """Where this task's /metrics and /stats answer (the port no ALB rule reaches); the one
+        place ENV=local code reads task counters from."""
+        port = self.container.labels.get(INTERNAL_LABEL) or INTERNAL_PORT
+        return f"http://{self.ip}:{port}"
+
     def public(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -50,6 +61,7 @@ class Task:
             "container": self.container.name,
             "target": self.target,
             "url": f"http://127.0.0.1:{self.host_port}" if self.host_port else None,
+            "internal_url": self.internal_url,
             "state": "draining" if not self.live else ("healthy" if self.healthy else "initial"),
             "reason": self.reason,
         }

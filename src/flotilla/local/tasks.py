@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flotilla.deploy.build.client import docker_sdk
+from flotilla.errors import UsageError
 from flotilla.local.paths import LABEL
 from flotilla.local.registry import ecr_credentials
 from flotilla.local.snapshot import Service
+from flotilla.local.task import INTERNAL_LABEL
+from flotilla.runtime import network
 
 
 def docker_client() -> Any:
@@ -32,6 +35,7 @@ class TaskSpec:
 
     image: str
     port: int
+    internal_port: int  # /metrics and /stats; the target group never uses it
     env: dict[str, str]
     secrets: list[dict[str, str]]
     user: str | None
@@ -56,10 +60,12 @@ def spec(svc: Service, td: dict[str, Any]) -> TaskSpec:
     hc = c.get("healthCheck")
     ns = 1_000_000_000
     memory = c.get("memory") or td.get("memory")
+    env = {e["name"]: e["value"] for e in c.get("environment", [])}
     return TaskSpec(
         image=c["image"],
         port=int(svc.container_port or (ports[0] if ports else 80)),
-        env={e["name"]: e["value"] for e in c.get("environment", [])},
+        internal_port=internal_port(env),
+        env=env,
         secrets=list(c.get("secrets", [])),
         user=c.get("user"),
         read_only=bool(c.get("readonlyRootFilesystem", False)),
@@ -77,6 +83,14 @@ def spec(svc: Service, td: dict[str, Any]) -> TaskSpec:
             "start_period": int(hc.get("startPeriod", 0)) * ns,
         },
     )
+
+
+def internal_port(env: dict[str, str]) -> int:
+    """The task's internal port, as its runtime reads it from the task definition's env."""
+    try:
+        return network.internal_port(env)
+    except UsageError:
+        return network.INTERNAL_PORT  # the runtime refuses to start; nothing listens anyway
 
 
 def registry_host(registry_port: int) -> str:
@@ -127,6 +141,7 @@ def run(
             "flotilla.task": task_id,
             "flotilla.taskdef": svc.task_definition,
             "flotilla.port": str(s.port),
+            INTERNAL_LABEL: str(s.internal_port),
             "flotilla.stop_timeout": str(s.stop_timeout),
         },
         "ports": {f"{s.port}/tcp": ("127.0.0.1", None)},

@@ -1,6 +1,7 @@
 """The runtime layer, written once as an ASGI wrapper around any service app (plugin or native):
-`<path>/healthz`, `/readyz`, `/metrics`, `/stats`, the access log, request ids, metrics with
-route-template labels, and readiness that fails as soon as shutdown begins."""
+`<path>/healthz`, `/readyz`, the access log, request ids, metrics with route-template labels,
+and readiness that fails as soon as shutdown begins. `/metrics` and `/stats` answer only on the
+internal port (`flotilla.runtime.network`); on the public port every spelling of them is 404."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flotilla.runtime import accesslog, dispatch
+from flotilla.runtime import accesslog, dispatch, network
 from flotilla.runtime.asgi import ASGIApp, Message, Receive, Scope, Send, respond
 from flotilla.runtime.lifecycle import STATE, Lifecycle
 from flotilla.runtime.metrics import LATENCY, Metrics
@@ -20,7 +21,6 @@ from flotilla.runtime.stats import route_stats
 
 log = logging.getLogger("flotilla.runtime")
 UNMATCHED = "<unmatched>"  # the one label for paths no route matched (bounded cardinality)
-RUNTIME_ENDPOINTS = ("healthz", "readyz", "metrics", "stats")
 
 
 @dataclass
@@ -54,17 +54,26 @@ class RuntimeApp:
         metrics: Metrics | None = None,
         lifecycle: Lifecycle = STATE,
         access_log: Callable[[str, str, str, int, float, str], None] = accesslog.write,
+        internal_port: int | None = None,
     ) -> None:
         self.mounts = sorted(mounts, key=lambda m: len(m.prefix), reverse=True)
         self.metrics = metrics or Metrics()
         self.lifecycle = lifecycle
         self.access_log = access_log  # stdout in a container; tests may collect it instead
+        # Requests arriving on this local port get the internal endpoints; None: nowhere.
+        self.internal_port = internal_port
+        self.prefixes = [m.prefix for m in self.mounts]
         self.endpoints: dict[str, tuple[Mount, str]] = {}
+        self.internal: dict[str, tuple[Mount | None, str]] = {"/metrics": (None, "metrics")}
         for m in self.mounts:
-            for name in RUNTIME_ENDPOINTS:
+            for name in network.PUBLIC_ENDPOINTS:
                 self.endpoints[f"{m.prefix}/{name}"] = (m, name)
+            for name in network.INTERNAL_ENDPOINTS:
+                self.internal[f"{m.prefix}/{name}"] = (m, name)
             if m.health:
                 self.endpoints.setdefault(m.health, (m, "healthz"))
+        if len(self.mounts) == 1:
+            self.internal["/stats"] = (self.mounts[0], "stats")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -72,9 +81,15 @@ class RuntimeApp:
             await self._lifespan(receive, send)
             return
         path: str = scope["path"]
+        if kind == "http" and self.on_internal_port(scope):
+            await self._internal(path, scope, send)
+            return
         endpoint = self.endpoints.get(path)
         if endpoint is not None and kind == "http":
             await self._runtime(endpoint[0], endpoint[1], scope, send)
+            return
+        if kind == "http" and network.is_internal(path, self.prefixes):
+            await self._unmatched(scope, send)  # never forwarded: the app might decode further
             return
         mount = self._match(path)
         if mount is None:
@@ -85,6 +100,23 @@ class RuntimeApp:
             await mount.app(self._child(scope, mount, path, scope["headers"]), receive, send)
             return
         await self._forward(mount, scope, receive, send)
+
+    def on_internal_port(self, scope: Scope) -> bool:
+        """True for a connection to the internal port (ASGI `server` is the local address)."""
+        server = scope.get("server")
+        return (
+            server is not None
+            and self.internal_port is not None
+            and server[1] == self.internal_port
+        )
+
+    async def _internal(self, path: str, scope: Scope, send: Send) -> None:
+        endpoint = self.internal.get(path)
+        if endpoint is None:
+            await self._unmatched(scope, send)
+            return
+        mount, name = endpoint
+        await self._runtime(mount or self.mounts[0], name, scope, send)
 
     def _match(self, path: str) -> Mount | None:
         for m in self.mounts:

@@ -40,7 +40,11 @@ def check_module_names(services: list[Service]) -> None:
 
 
 class DevApp(RuntimeApp):
-    """The runtime over all services, plus `/` listing them."""
+    """The runtime over all services, plus `/` listing them. On this developer's machine the
+    internal endpoints (`<path>/metrics`, `/stats`) share the one port."""
+
+    def on_internal_port(self, scope: Scope) -> bool:
+        return scope["path"] in self.internal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/":

@@ -3,12 +3,18 @@
 SIGTERM: readiness turns 503 at once, the server keeps serving while requests are in
 flight (at most FLOTILLA_DRAIN_SECONDS), then stops accepting, finishes and exits 0.
 SIGINT (Ctrl-C) keeps uvicorn's immediate behaviour.
+
+Two sockets, one app: the service port (what the load balancer forwards to) and the internal
+port (`/metrics`, `/stats`; see `flotilla.runtime.network`). Whatever server replaces uvicorn
+must keep both: bind the internal port separately, pass its number to `RuntimeApp`, and take
+`forwarded_allow_ips` from `network.trusted_proxies()`, never `*`.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import tempfile
 from pathlib import Path
 from types import FrameType
@@ -17,6 +23,7 @@ import uvicorn
 from uvicorn.supervisors.multiprocess import Process
 
 from flotilla.errors import UsageError
+from flotilla.runtime import network
 from flotilla.runtime.app import RuntimeApp
 from flotilla.runtime.lifecycle import STATE, drain_seconds
 
@@ -30,7 +37,8 @@ def create_app() -> RuntimeApp:
     from flotilla.runtime.loader import load_service
 
     return RuntimeApp(
-        [load_service(Path(os.environ[ENV_DIR]), os.environ.get(ENV_FRAMEWORK) or None)]
+        [load_service(Path(os.environ[ENV_DIR]), os.environ.get(ENV_FRAMEWORK) or None)],
+        internal_port=network.internal_port(),
     )
 
 
@@ -70,15 +78,29 @@ def workers() -> int:
     return int(raw)
 
 
-def serve(folder: Path, *, host: str, port: int | None, framework: str | None) -> None:
-    """Run one service as its container does (port: default the manifest's); validates
-    before binding anything."""
+def serve(
+    folder: Path,
+    *,
+    host: str,
+    port: int | None,
+    framework: str | None,
+) -> None:
+    """Run one service as its container does (port: default the manifest's; internal port:
+    FLOTILLA_INTERNAL_PORT, default 9100); validates before binding anything."""
     from flotilla.runtime.loader import check_framework, mount_service, read_service
 
     check_framework(framework)
     manifest = read_service(folder)
     drain_seconds()  # validated here, read again by each worker
     count = workers()
+    proxies = network.trusted_proxies()
+    public = port or manifest.port
+    internal = network.internal_port()
+    if internal == public:
+        raise UsageError(
+            f"internal port {internal} (/metrics, /stats) must differ from the service port "
+            f"{public}; set {network.ENV_INTERNAL_PORT} to another port"
+        )
     os.environ[ENV_DIR] = str(folder.resolve())
     os.environ[ENV_FRAMEWORK] = framework or ""
     if count > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -87,26 +109,40 @@ def serve(folder: Path, *, host: str, port: int | None, framework: str | None) -
     # One worker: build the app here so import errors surface before the port is bound.
     app: RuntimeApp | str = "flotilla.runtime.server:create_app"
     if count == 1:
-        app = RuntimeApp([mount_service(manifest, folder, framework)])
+        app = RuntimeApp([mount_service(manifest, folder, framework)], internal_port=internal)
     config = uvicorn.Config(
         app,
         factory=count > 1,
         host=host,
-        port=port or manifest.port,
+        port=public,
         workers=count,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=False,  # ours is JSON, with route template and request id
         server_header=False,
         proxy_headers=True,
-        forwarded_allow_ips="*",  # only the ALB can reach the task
+        forwarded_allow_ips=proxies,  # the VPC's CIDR (from Terraform), never "*"
         lifespan="on",
     )
+    sockets = [config.bind_socket(), bind_internal(host, internal)]
     if count > 1:
         from uvicorn.supervisors import multiprocess
 
         # uvicorn builds each worker's Server inside Process; ours drains instead.
         multiprocess.Process = DrainingProcess  # type: ignore[misc]
-        sock = config.bind_socket()
-        multiprocess.Multiprocess(config, sockets=[sock]).run()
+        multiprocess.Multiprocess(config, sockets=sockets).run()
     else:
-        DrainingServer(config).run()
+        DrainingServer(config).run(sockets=sockets)
+
+
+def bind_internal(host: str, port: int) -> socket.socket:
+    """The internal port's listening socket, bound like uvicorn binds the service port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on internal port {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock

@@ -2,11 +2,14 @@
 
 with serve_in_thread(service_folder) as base_url:
     httpx.get(f"{base_url}/orders/healthz")
+with serve_pair(service_folder) as urls:  # also the internal port (/metrics, /stats)
+    httpx.get(f"{urls.internal}/orders/metrics")
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -15,10 +18,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import uvicorn
 
 from flotilla.process import free_port, stop
+from flotilla.runtime import network
 from flotilla.runtime.app import RuntimeApp
 from flotilla.runtime.asgi import ASGIApp
 from flotilla.runtime.lifecycle import Lifecycle
@@ -33,10 +38,32 @@ def service_app(folder: Path, framework: str | None = None) -> RuntimeApp:
     return RuntimeApp([load_service(folder, framework)], lifecycle=Lifecycle())
 
 
+class Bases(NamedTuple):
+    public: str  # the service port, what the load balancer forwards to
+    internal: str  # the internal port: /metrics and /stats
+
+
 @contextmanager
 def serve_in_thread(app: ASGIApp | Path, framework: str | None = None) -> Iterator[str]:
     """Yield the base URL of a real HTTP server (ephemeral port) running `app`."""
+    with serve_pair(app, framework) as bases:
+        yield bases.public
+
+
+def _listen() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serve_pair(app: ASGIApp | Path, framework: str | None = None) -> Iterator[Bases]:
+    """Like serve_in_thread, with a second (internal) ephemeral port for a RuntimeApp."""
     asgi = service_app(app, framework) if isinstance(app, Path) else app
+    sockets = [_listen(), _listen()]
+    ports = [s.getsockname()[1] for s in sockets]
+    if isinstance(asgi, RuntimeApp):
+        asgi.internal_port = ports[1]
     config = uvicorn.Config(
         asgi,
         host="127.0.0.1",
@@ -47,19 +74,22 @@ def serve_in_thread(app: ASGIApp | Path, framework: str | None = None) -> Iterat
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="flotilla-test-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, args=(sockets,), name="flotilla-test-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + STARTUP_SECONDS
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield Bases(*(f"http://127.0.0.1:{port}" for port in ports))
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        for sock in sockets:
+            sock.close()
 
 
 @contextmanager
@@ -68,10 +98,13 @@ def serve_process(
     *args: str,
     env: dict[str, str] | None = None,
     stdout: Path | None = None,
+    internal_port: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run `flotilla serve FOLDER` as a real process on 127.0.0.1; yield (base URL, process).
 
-    The process is stopped (SIGTERM, then SIGKILL) on exit unless the caller already did.
+    The internal port is `internal_port` (default: a free one, never the fixed 9100 that
+    parallel tests would share). The process is stopped (SIGTERM, then SIGKILL) on exit
+    unless the caller already did.
     """
     import httpx
 
@@ -84,7 +117,10 @@ def serve_process(
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
     # stderr to a file, not a pipe: a full pipe would block the server.
     errors = tempfile.TemporaryFile()  # noqa: SIM115
-    proc = subprocess.Popen(cmd, stdout=out, stderr=errors, env={**os.environ, **(env or {})})
+    internal = {network.ENV_INTERNAL_PORT: str(internal_port or free_port())}
+    proc = subprocess.Popen(
+        cmd, stdout=out, stderr=errors, env={**os.environ, **internal, **(env or {})}
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS

@@ -26,6 +26,14 @@ locals {
   }
 }
 
+locals {
+  aws = {
+    account_id = data.aws_caller_identity.current.account_id
+    region     = data.aws_region.current.name
+    partition  = data.aws_partition.current.partition
+  }
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -41,6 +49,7 @@ module "alb" {
   name              = local.name
   vpc_id            = module.network.vpc_id
   public_subnet_ids = module.network.public_subnet_ids
+  aws               = local.aws
 }
 
 module "cluster" {
@@ -53,15 +62,12 @@ module "hello" {
   name        = "hello"
   name_prefix = local.name
   service     = local.hello
-  aws = {
-    account_id = data.aws_caller_identity.current.account_id
-    region     = data.aws_region.current.name
-    partition  = data.aws_partition.current.partition
-  }
+  aws         = local.aws
 
   cluster_arn           = module.cluster.arn
   cluster_name          = module.cluster.name
   vpc_id                = module.network.vpc_id
+  vpc_cidr              = module.network.vpc_cidr
   subnet_ids            = module.network.private_subnet_ids
   alb_security_group_id = module.alb.security_group_id
   alb_arn_suffix        = module.alb.arn_suffix

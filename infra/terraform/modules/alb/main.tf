@@ -1,7 +1,9 @@
 # One internet-facing ALB for every service. Services attach listener rules to `listener_arn`.
+# With a certificate: HTTPS on 443 and HTTP on 80 only redirects. Without one: HTTP on 80,
+# which the root module allows only for local or with an explicit allow_http = true.
 
 locals {
-  https = var.certificate_arn != null
+  https = var.https # known at plan time; certificate_arn may not be (a certificate being validated)
   not_found = {
     content_type = "application/json"
     message_body = jsonencode({ error = "not found" })
@@ -17,7 +19,7 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "http" {
-  #checkov:skip=CKV_AWS_260:A public ALB takes HTTP on port 80 from anywhere; with a certificate it only redirects to HTTPS.
+  #checkov:skip=CKV_AWS_260:Port 80 is open to ingress_cidrs so that browsers typing http:// are redirected to HTTPS (with a certificate, the only action on 80 is the 301).
   for_each          = toset(var.ingress_cidrs)
   security_group_id = aws_security_group.this.id
   description       = "HTTP from ${each.value}"
@@ -39,8 +41,8 @@ resource "aws_vpc_security_group_ingress_rule" "https" {
 
 resource "aws_lb" "this" {
   #checkov:skip=CKV2_AWS_28:WAF is an account-level choice (Firewall Manager or an aws_wafv2_web_acl_association outside this module).
-  #checkov:skip=CKV2_AWS_20:HTTP redirects to HTTPS whenever certificate_arn is set; without one (local, bootstrap) HTTP is all there is.
-  #checkov:skip=CKV_AWS_91:Access logs are optional (access_logs_bucket); the bucket and its ELB policy live outside this module.
+  #checkov:skip=CKV2_AWS_20:HTTP redirects to HTTPS whenever certificate_arn is set; plain HTTP needs ENV=local or an explicit allow_http (root module precondition).
+  #checkov:skip=CKV_AWS_91:Access logs are on in prod (access_logs = true, bucket created below); local and staging leave them off to save cost.
   name                       = var.name
   load_balancer_type         = "application"
   internal                   = false
@@ -52,18 +54,21 @@ resource "aws_lb" "this" {
   tags                       = var.tags
 
   dynamic "access_logs" {
-    for_each = var.access_logs_bucket == null ? [] : [var.access_logs_bucket]
+    for_each = var.access_logs ? [1] : []
     content {
-      bucket  = access_logs.value
+      bucket  = aws_s3_bucket.logs[0].id
       prefix  = var.name
       enabled = true
     }
   }
+
+  # ELB checks the bucket policy when logging is turned on.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 # HTTP only: the listener the services' rules attach to.
 resource "aws_lb_listener" "http" {
-  #checkov:skip=CKV_AWS_2:Plain HTTP is used only when no certificate is given (local, first bootstrap); with one this listener redirects.
+  #checkov:skip=CKV_AWS_2:Plain HTTP only without a certificate: ENV=local, or an explicit allow_http = true (the plan review warns); otherwise the redirect listener below.
   #checkov:skip=CKV_AWS_103:TLS policy applies to the HTTPS listener only.
   count             = local.https ? 0 : 1
   load_balancer_arn = aws_lb.this.arn

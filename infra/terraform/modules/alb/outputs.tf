@@ -32,3 +32,8 @@ output "security_group_id" {
   description = "Security group of the load balancer; tasks admit only this group."
   value       = aws_security_group.this.id
 }
+
+output "access_logs_bucket" {
+  description = "The access log bucket this module created, or null."
+  value       = var.access_logs ? aws_s3_bucket.logs[0].id : null
+}

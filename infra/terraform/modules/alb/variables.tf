@@ -13,8 +13,14 @@ variable "public_subnet_ids" {
   type        = list(string)
 }
 
+variable "https" {
+  description = "Serve HTTPS on 443 with certificate_arn and redirect HTTP to it; false: HTTP only."
+  type        = bool
+  default     = false
+}
+
 variable "certificate_arn" {
-  description = "ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS. Null: HTTP only."
+  description = "ACM certificate of the HTTPS listener (with https = true)."
   type        = string
   default     = null
 }
@@ -37,10 +43,21 @@ variable "idle_timeout" {
   default     = 60
 }
 
-variable "access_logs_bucket" {
-  description = "S3 bucket for access logs (with a policy that lets ELB write); null disables them."
-  type        = string
-  default     = null
+variable "access_logs" {
+  description = "Write access logs to an S3 bucket this module creates (ELB log-delivery policy, SSE-S3, lifecycle)."
+  type        = bool
+  default     = false
+}
+
+variable "access_logs_days" {
+  description = "Days access log objects are kept before they expire."
+  type        = number
+  default     = 90
+}
+
+variable "aws" {
+  description = "account_id, region and partition (the log bucket's name and policy)."
+  type        = object({ account_id = string, region = string, partition = string })
 }
 
 variable "ingress_cidrs" {

@@ -137,10 +137,11 @@ data "aws_iam_policy_document" "flow_write" {
 }
 
 resource "aws_iam_role" "flow" {
-  count              = local.create ? 1 : 0
-  name               = "${var.name}-vpc-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.flow_assume.json
-  tags               = var.tags
+  count                = local.create ? 1 : 0
+  name                 = "${var.name}-vpc-flow-logs"
+  assume_role_policy   = data.aws_iam_policy_document.flow_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "flow" {
@@ -157,4 +158,9 @@ resource "aws_flow_log" "this" {
   log_destination = aws_cloudwatch_log_group.flow[0].arn
   iam_role_arn    = aws_iam_role.flow[0].arn
   tags            = var.tags
+}
+
+data "aws_vpc" "given" {
+  count = local.create ? 0 : 1
+  id    = var.vpc_id
 }

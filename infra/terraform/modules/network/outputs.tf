@@ -17,3 +17,8 @@ output "nat_gateway_ids" {
   description = "NAT gateways this module created."
   value       = aws_nat_gateway.this[*].id
 }
+
+output "vpc_cidr" {
+  description = "CIDR of the VPC (the tasks trust X-Forwarded-* only from it)."
+  value       = local.create ? aws_vpc.this[0].cidr_block : data.aws_vpc.given[0].cidr_block
+}

@@ -27,12 +27,16 @@ locals {
   ecr_account = try(regex("^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.", var.service.image), [var.aws.account_id, var.aws.region])
   repo_arn    = "${local.arn}:ecr:${local.ecr_account[1]}:${local.ecr_account[0]}:repository/${local.repo_name}"
 
-  not_found = jsonencode({ error = "not found" })
-
   # Readiness gates traffic (the target group checks it); liveness restarts the container.
   # The runtime serves <path>/readyz for every service; `health` is the liveness path.
   ready_path  = "${local.path}/readyz"
   liveness_py = "import urllib.request as u; u.urlopen('http://127.0.0.1:${var.service.port}${var.service.health}', timeout=2)"
+
+  # The runtime's own settings (flotilla.runtime.network); a service's [env] cannot override them.
+  env = merge(var.service.env, {
+    FLOTILLA_INTERNAL_PORT   = tostring(var.internal_port)
+    FLOTILLA_TRUSTED_PROXIES = var.vpc_cidr # only the ALB, inside the VPC, may set X-Forwarded-*
+  })
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -100,6 +104,7 @@ resource "aws_iam_role" "execution" {
   description           = "ECS execution role of ${local.full}: pull its image, write its logs, read its secrets."
   assume_role_policy    = data.aws_iam_policy_document.assume.json
   force_detach_policies = true
+  permissions_boundary  = var.permissions_boundary_arn
   tags                  = var.tags
 }
 
@@ -115,12 +120,16 @@ resource "aws_iam_role" "task" {
   description           = "Task role of ${local.full}; empty by default."
   assume_role_policy    = data.aws_iam_policy_document.assume.json
   force_detach_policies = true
+  permissions_boundary  = var.permissions_boundary_arn
   tags                  = var.tags
 }
 
 # --- Task definition
 
 resource "aws_ecs_task_definition" "this" {
+  # Old revisions stay registered (rollback to them; the deploy role may not deregister:
+  # DeregisterTaskDefinition has no resource-level permissions, it would reach every env).
+  skip_destroy             = true
   family                   = local.full
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
@@ -147,12 +156,11 @@ resource "aws_ecs_task_definition" "this" {
     user                   = var.container_user
     readonlyRootFilesystem = true
     stopTimeout            = var.stop_timeout
-    portMappings = [{
-      containerPort = var.service.port
-      hostPort      = var.service.port
-      protocol      = "tcp"
-    }]
-    environment = [for k in sort(keys(var.service.env)) : { name = k, value = var.service.env[k] }]
+    portMappings = [
+      { containerPort = var.service.port, hostPort = var.service.port, protocol = "tcp" },
+      { containerPort = var.internal_port, hostPort = var.internal_port, protocol = "tcp" },
+    ]
+    environment = [for k in sort(keys(local.env)) : { name = k, value = local.env[k] }]
     secrets     = [for k in sort(keys(local.secret_arns)) : { name = k, valueFrom = local.secret_arns[k] }]
     mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     # Liveness: slim images have no curl; urllib raises on anything but 2xx/3xx.
@@ -202,28 +210,9 @@ resource "aws_lb_target_group" "this" {
   }
 }
 
-# Priorities: 2p hides the service's metrics and stats, 2p+1 forwards (lower wins).
-resource "aws_lb_listener_rule" "internal" {
-  listener_arn = var.listener_arn
-  priority     = var.service.priority * 2
-  tags         = merge(var.tags, { Service = var.name, Rule = "internal-404" })
-
-  action {
-    type = "fixed-response"
-    fixed_response {
-      content_type = "application/json"
-      message_body = local.not_found
-      status_code  = "404"
-    }
-  }
-
-  condition {
-    path_pattern {
-      values = ["${local.path}/metrics", "${local.path}/metrics/*", "${local.path}/stats", "${local.path}/stats/*"]
-    }
-  }
-}
-
+# /metrics and /stats are not on the service port at all (the runtime serves them on
+# internal_port, which no target group uses), so no listener rule needs to hide them.
+# Priority 2p+1 is kept so that existing rules are not renumbered.
 resource "aws_lb_listener_rule" "forward" {
   listener_arn = var.listener_arn
   priority     = var.service.priority * 2 + 1
@@ -260,6 +249,19 @@ resource "aws_security_group_rule" "from_alb" {
   from_port                = var.service.port
   to_port                  = var.service.port
   source_security_group_id = var.alb_security_group_id
+}
+
+# Scrapers (Prometheus, the CloudWatch agent) in these CIDRs may read /metrics and /stats on
+# the internal port; the ALB never can (its only rule above is the service port).
+resource "aws_security_group_rule" "internal_from_scrapers" {
+  count             = length(var.internal_cidrs) > 0 ? 1 : 0
+  type              = "ingress"
+  security_group_id = aws_security_group.tasks.id
+  description       = "Internal port (/metrics, /stats) from scrapers"
+  protocol          = "tcp"
+  from_port         = var.internal_port
+  to_port           = var.internal_port
+  cidr_blocks       = var.internal_cidrs
 }
 
 resource "aws_security_group_rule" "https_out" {

@@ -18,11 +18,6 @@ output "listener_rule_arn" {
   value       = aws_lb_listener_rule.forward.arn
 }
 
-output "internal_rule_arn" {
-  description = "The rule answering 404 for <path>/metrics and <path>/stats."
-  value       = aws_lb_listener_rule.internal.arn
-}
-
 output "task_definition_arn" {
   description = "Task definition revision the service runs."
   value       = aws_ecs_task_definition.this.arn

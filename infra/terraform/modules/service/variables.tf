@@ -47,6 +47,23 @@ variable "vpc_id" {
   type        = string
 }
 
+variable "vpc_cidr" {
+  description = "CIDR of the VPC: the only source whose X-Forwarded-* headers the tasks believe."
+  type        = string
+}
+
+variable "internal_port" {
+  description = "Port of /metrics and /stats in the task; never the service port, never in the target group."
+  type        = number
+  default     = 9100
+}
+
+variable "internal_cidrs" {
+  description = "CIDRs (e.g. the VPC's) allowed to reach internal_port, for a metrics scraper; empty: none."
+  type        = list(string)
+  default     = []
+}
+
 variable "subnet_ids" {
   description = "Private subnets the tasks run in."
   type        = list(string)
@@ -147,4 +164,10 @@ variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the roles this module creates (null: none)."
+  type        = string
+  default     = null
 }
