@@ -25,7 +25,7 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     # RegisterTaskDefinition has no resource-level permissions; the new revision must carry
     # this env's tag. DeregisterTaskDefinition is not granted: it would reach every
-    # environment's revisions (infra/terraform keeps old revisions: skip_destroy).
+    # environment's revisions (infra/terraform keeps old revisions registered).
     sid       = "RegisterTaskDefinitions"
     actions   = ["ecs:RegisterTaskDefinition"]
     resources = ["*"]
