@@ -63,12 +63,26 @@ class TerraformSection(BaseModel):
     plugin_dir: str | None = None  # relative to the project root; "" = always the registry
 
 
+class BuildSection(BaseModel):
+    """`flotilla build`: the base image every service image starts FROM."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Pinned by digest ("python:3.12-slim@sha256:<64 hex>"), a rebuild is byte-for-byte the
+    # same base even when the tag moves; --base-image and $BASE_IMAGE still win.
+    base_image: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$",
+        description="image reference, best pinned: name[:tag]@sha256:<64 lowercase hex>",
+    )
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     project: ProjectSection = Field(default_factory=ProjectSection)
     local: LocalSection = Field(default_factory=LocalSection)
     audit: AuditSection = Field(default_factory=AuditSection)
     terraform: TerraformSection = Field(default_factory=TerraformSection)
+    build: BuildSection = Field(default_factory=BuildSection)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ version = "1.0.0"
 LOG_LEVEL = "info"
 """
 USERS = ORDERS.replace("orders", "users")
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/test"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,12 @@ def proj(
     root = tmp_path / "proj"
     (root / "infra/terraform/environments").mkdir(parents=True)
     for env in ("local", "staging", "prod"):
-        (root / f"infra/terraform/environments/{env}.tfvars").write_text(f'environment = "{env}"\n')
+        https = (
+            "" if env == "local" else f'certificate_arn = "{CERTIFICATE}"\n'
+        )  # preflight wants it
+        (root / f"infra/terraform/environments/{env}.tfvars").write_text(
+            f'environment = "{env}"\n{https}'
+        )
         (root / f"infra/terraform/environments/{env}.s3.tfbackend").write_text(
             f'bucket = "{project_name}-tfstate-{env}"\nregion = "us-east-1"\n'
         )

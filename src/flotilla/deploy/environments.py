@@ -25,6 +25,12 @@ def settings_file(project: Project, env: str) -> Path:
     return project.terraform_dir / "environments" / f"{env}.tfvars"
 
 
+def defined(project: Project) -> list[str]:
+    """Every environment that has a settings file."""
+    folder = settings_file(project, "_").parent
+    return sorted(p.stem for p in folder.glob("*.tfvars"))
+
+
 def settings_hint(env: str) -> str:
     """The same file as a user types it (relative to the project root)."""
     return str(SETTINGS_DIR / f"{env}.tfvars")

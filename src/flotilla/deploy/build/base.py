@@ -61,12 +61,15 @@ class Target:
         }
 
 
-def select_base(client: Any, explicit: str | None, notes: list[str]) -> str:
-    """--base-image, else $BASE_IMAGE, else the official slim image (local or pulled), else the
-    offline one from `make base-image`. `notes` collects what the user should be told."""
+def select_base(
+    client: Any, explicit: str | None, notes: list[str], configured: str | None = None
+) -> str:
+    """--base-image, else $BASE_IMAGE, else flotilla.toml `[build] base_image` (`configured`,
+    best pinned by digest), else the official slim image (local or pulled), else the offline
+    one from `make base-image`. `notes` collects what the user should be told."""
     from docker.errors import APIError, ImageNotFound
 
-    chosen = explicit or os.environ.get("BASE_IMAGE")
+    chosen = explicit or os.environ.get("BASE_IMAGE") or configured
     if chosen:
         try:
             client.images.get(chosen)

@@ -80,7 +80,7 @@ def run_build(
     names = [s.name for s in services]
     with Progress(names, plain=plain) as progress:
         notes: list[str] = []
-        base = select_base(client, base_image, notes)
+        base = select_base(client, base_image, notes, project.config.build.base_image)
         for note in notes:
             progress.note(note)
         base_id = client.images.get(base).id

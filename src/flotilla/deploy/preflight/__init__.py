@@ -22,7 +22,7 @@ from flotilla.errors import UsageError
 from flotilla.manifest import Manifest
 from flotilla.project import Project
 
-RULE_MODULES = ("project", "names", "limits", "code", "secrets", "tools", "cli")
+RULE_MODULES = ("project", "names", "limits", "code", "secrets", "tools", "cli", "https")
 _UNSET = object()
 
 
@@ -95,7 +95,9 @@ class Inputs:
         return self.cli.env
 
     def tfvars(self, env: str) -> Path:
-        return self.terraform_dir / "environments" / f"{env}.tfvars"
+        from flotilla.deploy.environments import settings_file
+
+        return settings_file(self.project, env)
 
     def per_env(self) -> Iterator[tuple[str, Service, Manifest]]:
         """Every service in every defined environment, its overrides applied."""

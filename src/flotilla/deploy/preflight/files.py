@@ -21,8 +21,9 @@ IGNORED_FOLDERS = frozenset({"__pycache__"})
 
 
 def environments(project: Project) -> list[str]:
-    folder = project.terraform_dir / "environments"
-    return sorted(p.stem for p in folder.glob("*.tfvars"))
+    from flotilla.deploy.environments import defined
+
+    return defined(project)
 
 
 def _near_miss(folder: Path) -> str | None:
