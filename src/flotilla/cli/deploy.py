@@ -9,6 +9,10 @@ import typer
 from flotilla.cli import app
 
 if TYPE_CHECKING:  # imported lazily at run time: `flotilla --help` loads no boto3
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from flotilla.deploy.metrics import TrafficMetrics
     from flotilla.deploy.pipeline import Options
     from flotilla.project import Project
 
@@ -23,14 +27,43 @@ YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (prod
 SMOKE_URL = typer.Option(
     None, "--smoke-url", help="Base URL for the smoke test (default: the ALB)."
 )
-SKIP_SMOKE = typer.Option(False, "--skip-smoke", help="Do not GET the health paths after rollout.")
+SKIP_SMOKE = typer.Option(
+    False, "--skip-smoke", help="Skip the smoke checks and verify: the release is unchecked."
+)
+VERIFY_SECONDS = typer.Option(
+    None,
+    "--verify-seconds",
+    help="Seconds to measure the new version's 5xx share after cut-over (0: skip; default: "
+    "the manifest's verify_seconds, else 20 in local, 180 in AWS).",
+)
 BASE_IMAGE = typer.Option(None, "--base-image", help="Python base image for the build.")
 
 
-def options(**kw: Any) -> Options:
+def traffic_metrics(env: str, root: Path) -> Callable[[], TrafficMetrics]:
+    """The composition root's choice of traffic metrics: the local tasks' own counters for
+    ENV=local (unless FLOTILLA_STATUS_SOURCE=ecs reads the emulator's ECS), else CloudWatch."""
+    import os
+
+    def make() -> TrafficMetrics:
+        kind = os.environ.get("FLOTILLA_STATUS_SOURCE") or ("local" if env == "local" else "ecs")
+        if kind == "local":
+            from flotilla.local.metrics import LocalMetrics
+            from flotilla.local.paths import LocalPaths
+
+            return LocalMetrics(LocalPaths(root))
+        from flotilla.deploy.cloudwatch import CloudWatchMetrics
+
+        return CloudWatchMetrics()
+
+    return make
+
+
+def options(env: str | None = None, **kw: Any) -> Options:
     """The deploy options, asking on the terminal when a prod deploy needs confirmation."""
     from flotilla.deploy.pipeline import Options
 
+    if env is not None:
+        kw["metrics"] = traffic_metrics(env, project().root)
     return Options(confirm=lambda q: typer.confirm(q, default=False), **kw)
 
 
@@ -62,11 +95,14 @@ def deploy_cmd(
         "--unpin",
         help="Deploy this pinned service from the working tree (repeatable).",
     ),
+    verify_seconds: float | None = VERIFY_SECONDS,
 ) -> None:
-    """Validate, build, push, plan, review, gate, apply, roll out, smoke test, record."""
+    """Validate, build, push, plan, review, gate, apply, roll out, smoke, verify, record."""
     from flotilla.deploy.pipeline import DeployCommand
 
     opts = options(
+        env,
+        verify_seconds=verify_seconds,
         timeout=timeout,
         allow_destroy=allow_destroy,
         yes=yes,
@@ -93,12 +129,15 @@ def rollback_cmd(
     yes: bool = YES,
     smoke_url: str | None = SMOKE_URL,
     skip_smoke: bool = SKIP_SMOKE,
+    verify_seconds: float | None = VERIFY_SECONDS,
 ) -> None:
     """Re-apply SERVICE's previous passed release (or --to one) exactly, from the ledger,
     and pin it there; no rebuild, and the working tree is not read."""
     from flotilla.deploy.rollback import RollbackCommand
 
     opts = options(
+        env,
+        verify_seconds=verify_seconds,
         timeout=timeout,
         allow_destroy=allow_destroy,
         yes=yes,

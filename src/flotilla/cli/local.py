@@ -79,14 +79,43 @@ def logs_cmd(
     env_name: str = typer.Option("local", "--env", "-e", help="Only `local` runs tasks here."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep streaming new lines."),
     tail: int = typer.Option(200, "--tail", help="Lines per task to start with."),
+    failed: bool = typer.Option(
+        False,
+        "--failed",
+        help="Tasks that failed in the last rollout: exit code, reason, last log lines "
+        "(local: kept until the next deploy; AWS: the stopped tasks' CloudWatch streams).",
+    ),
 ) -> None:
     """The logs of SERVICE's tasks (ENV=local: its containers)."""
     from flotilla.errors import UsageError
     from flotilla.local.logs import show
 
+    if failed:
+        show_failed(service, env_name, tail)
+        return
     if env_name != "local":
         raise UsageError(
             f"--env {env_name}: `flotilla logs` reads local containers; allowed: local",
-            hint=f"for AWS use CloudWatch Logs (log group /ecs/<project>/{service})",
+            hint=f"for AWS use CloudWatch Logs (log group /ecs/<project>/{service}), "
+            "or `--failed` for the failed tasks",
         )
     show(service, follow=follow, tail=tail)
+
+
+def show_failed(service: str, env: str, tail: int) -> None:
+    from flotilla.deploy.rollout import status_source_for
+    from flotilla.manifest import check_environment
+    from flotilla.project import load_project
+
+    check_environment(env)
+    project = load_project()
+    if env == "local":
+        from flotilla.local.env import use_environment
+
+        use_environment(project)
+    tasks = status_source_for(env, project).failed_tasks(f"{project.name}-{env}", service)
+    if not tasks:
+        print(f"no failed task of {service} kept in {env}")
+        return
+    for t in tasks:
+        print(t.show(tail))

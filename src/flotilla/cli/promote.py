@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from flotilla.cli import app
-from flotilla.cli.deploy import ALLOW_DESTROY, SKIP_SMOKE, TIMEOUT, YES, options, project
+from flotilla.cli.deploy import (
+    ALLOW_DESTROY,
+    SKIP_SMOKE,
+    TIMEOUT,
+    VERIFY_SECONDS,
+    YES,
+    options,
+    project,
+)
 
 
 @app.command("promote")
@@ -20,10 +28,18 @@ def promote_cmd(
     allow_destroy: bool = ALLOW_DESTROY,
     yes: bool = YES,
     skip_smoke: bool = SKIP_SMOKE,
+    verify_seconds: float | None = VERIFY_SECONDS,
 ) -> None:
     """Deploy to --to exactly the images --from runs now (same digests), through plan,
     review, gate, apply, rollout, smoke and the ledger."""
     from flotilla.deploy.promote import PromoteCommand
 
-    opts = options(timeout=timeout, allow_destroy=allow_destroy, yes=yes, skip_smoke=skip_smoke)
+    opts = options(
+        target,
+        timeout=timeout,
+        allow_destroy=allow_destroy,
+        yes=yes,
+        skip_smoke=skip_smoke,
+        verify_seconds=verify_seconds,
+    )
     PromoteCommand(project(), source, target, opts).run()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flotilla.deploy import aws
-from flotilla.deploy.status import RolloutState, ServiceStatus, TargetHealth
+from flotilla.deploy.status import FailedTask, RolloutState, ServiceStatus, TargetHealth
 from flotilla.errors import FlotillaError
 
 STOPPED_SAMPLE = 5
+LOG_LINES = 30
 
 
 class EcsStatusSource:
@@ -37,6 +38,44 @@ class EcsStatusSource:
             return ()
         tasks = self.ecs.describe_tasks(cluster=cluster, tasks=arns).get("tasks", [])
         return stopped_reasons(tasks)
+
+    def failed_tasks(self, cluster: str, service: str) -> list[FailedTask]:
+        """Recently stopped tasks whose essential container failed, with the last log lines
+        of their CloudWatch stream (awslogs: <prefix>/<container>/<task id>)."""
+        arns = self.ecs.list_tasks(
+            cluster=cluster, serviceName=service, desiredStatus="STOPPED", maxResults=STOPPED_SAMPLE
+        ).get("taskArns", [])
+        if not arns:
+            return []
+        tasks = self.ecs.describe_tasks(cluster=cluster, tasks=arns).get("tasks", [])
+        tasks.sort(key=lambda t: str(t.get("stoppedAt") or ""), reverse=True)
+        out = []
+        for task in tasks:
+            bad = [c for c in task.get("containers", []) if c.get("exitCode") not in (None, 0)]
+            if not bad and "fail" not in str(task.get("stoppedReason", "")).lower():
+                continue
+            container = (bad or task.get("containers") or [{}])[0]
+            task_id = str(task.get("taskArn", "")).rsplit("/", 1)[-1]
+            lines = self._log_lines(task.get("taskDefinitionArn", ""), container, task_id)
+            reason = task.get("stoppedReason") or container.get("reason") or "stopped"
+            out.append(FailedTask(task_id, container.get("exitCode"), reason, lines))
+        return out
+
+    def _log_lines(self, taskdef: str, container: dict[str, Any], task_id: str) -> tuple[str, ...]:
+        try:
+            td = self.ecs.describe_task_definition(taskDefinition=taskdef)["taskDefinition"]
+            name = container.get("name")
+            cdef = next(c for c in td["containerDefinitions"] if c["name"] == name)
+            opts = cdef["logConfiguration"]["options"]
+            resp = aws.client("logs").get_log_events(
+                logGroupName=opts["awslogs-group"],
+                logStreamName=f"{opts['awslogs-stream-prefix']}/{name}/{task_id}",
+                limit=LOG_LINES,
+                startFromHead=False,
+            )
+        except Exception as exc:  # no log configuration, stream expired, no permission
+            return (f"(no CloudWatch log lines: {exc})",)
+        return tuple(str(e.get("message", "")).rstrip("\n") for e in resp.get("events", []))
 
     def _targets(self, target_group_arn: str) -> tuple[TargetHealth, ...]:
         resp = self.elbv2.describe_target_health(TargetGroupArn=target_group_arn)

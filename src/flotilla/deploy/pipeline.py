@@ -1,7 +1,8 @@
 """One object per command (Kamal style). Each validates first, then runs its steps in order:
 
 Plan      validate -> build -> push -> plan -> review
-Deploy    Plan -> gate -> apply -> roll out -> smoke -> record
+Deploy    Plan -> gate -> apply -> roll out -> smoke -> verify -> record (with its verdict)
+          -> on failure: roll the failed services back to their last passed release, exit 4
 Rollback  (flotilla.deploy.rollback) ledger -> pick releases -> plan -> ... -> record (pinned)
 Promote   (flotilla.deploy.promote) the same, with the source environment's current releases
 
@@ -11,15 +12,19 @@ A pinned service (see flotilla.deploy.pins) keeps its ledger entry through a dep
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, NoReturn
 
 from rich.console import Console
 
 from flotilla.deploy import gate, pins, smoke, steps
+from flotilla.deploy.ledger import Ledger
+from flotilla.deploy.metrics import TrafficMetrics, Version
 from flotilla.deploy.preflight import CliValues
 from flotilla.deploy.release import Release, ServiceSpec
-from flotilla.deploy.rollout import DEFAULT_TIMEOUT
+from flotilla.deploy.rollout import DEFAULT_TIMEOUT, RolloutFailed
 from flotilla.deploy.validate import Context, validate
+from flotilla.errors import FlotillaError
 from flotilla.project import Project
 
 
@@ -33,6 +38,10 @@ class Options:
     base_image: str | None = None
     confirm: Callable[[str], bool] | None = None
     unpin: list[str] = field(default_factory=list)  # deploy these from the working tree
+    verify_seconds: float | None = None  # None: the release's, else the environment's default
+    # The traffic metrics verify reads, made when needed (the composition root picks them).
+    metrics: Callable[[], TrafficMetrics] | None = None
+    auto_rollback: bool = True  # a failed release is rolled back to the last one that passed
 
 
 @dataclass
@@ -52,7 +61,14 @@ class PlanCommand:
     def cli(self) -> CliValues:
         o = self.options
         command = "deploy" if isinstance(self, DeployCommand) else "plan"
-        return CliValues(command, self.env, o.timeout, o.smoke_url, base_image=o.base_image)
+        return CliValues(
+            command,
+            self.env,
+            o.timeout,
+            o.smoke_url,
+            base_image=o.base_image,
+            verify_seconds=o.verify_seconds,
+        )
 
     def _plan(self) -> tuple[Context, steps.Built, pins.Held, steps.Planned]:
         """validate -> build -> push -> keep pins -> plan -> review."""
@@ -102,9 +118,12 @@ def execute(
     *,
     pin: bool = False,
 ) -> None:
-    """The executor half: gate -> apply -> roll out -> smoke -> record.
+    """The executor half: gate -> apply -> roll out -> smoke -> verify -> record.
 
-    `specs` is the whole service map that was planned; `pin` pins what is recorded."""
+    `specs` is the whole service map that was planned; `pin` pins what is recorded (a release
+    that failed is never pinned). Each release is recorded with its verdict; when one failed,
+    its service is rolled back to its last passed release (unless `options.auto_rollback` is
+    off) and the command exits 4."""
     gate.check(
         planned.review,
         allow_destroy=options.allow_destroy,
@@ -113,17 +132,93 @@ def execute(
         confirm=options.confirm,
     )
     changed = planned.review.changed_services
+    versions: dict[str, Version] = {}
     if planned.review.has_changes:
         outputs = steps.apply(planned, console)
         steps.require_outputs(outputs)
-        steps.roll_out(ctx, outputs, changed, options.timeout, console)
+        try:
+            versions = steps.roll_out(ctx, outputs, changed, specs, options.timeout, console)
+        except RolloutFailed as exc:
+            reason = f"rollout: {exc.message.splitlines()[0]}"
+            fail(
+                ctx, {n: reason for n in releases if n in changed}, releases, options, console, exc
+            )
     else:
         console.print("nothing to apply")
         outputs = dict(planned.tf.output())
-    if not options.skip_smoke:
-        failed = steps.smoke_test(specs, outputs, options.smoke_url, changed, console)
-        if failed:
-            raise smoke.CheckFailed(
-                "smoke test failed:\n" + "\n".join(f"  {n}: {r}" for n, r in failed.items())
-            )
-    steps.record(ctx, releases, console, pin=pin)
+    failed = check(ctx, outputs, changed, versions, specs, options, console)
+    steps.record(ctx, {n: r for n, r in releases.items() if n not in failed}, console, pin=pin)
+    if failed:
+        error = smoke.CheckFailed(
+            "the new release failed its checks:\n"
+            + "\n".join(f"  {n}: {r}" for n, r in failed.items())
+        )
+        fail(ctx, failed, releases, options, console, error)
+
+
+def check(
+    ctx: Context,
+    outputs: dict[str, Any],
+    changed: list[str],
+    versions: dict[str, Version],
+    specs: dict[str, ServiceSpec],
+    options: Options,
+    console: Console,
+) -> dict[str, str]:
+    """Smoke, then verify (for the services whose smoke passed): service -> why it failed."""
+    if options.skip_smoke:
+        console.print(
+            "[yellow]smoke and verify skipped (--skip-smoke): the release is unchecked[/]"
+        )
+        return {}
+    failed = steps.smoke_test(specs, outputs, options.smoke_url, changed, console)
+    todo = [v for n, v in versions.items() if n not in failed]
+    if not todo:
+        return failed
+    if options.metrics is None:
+        console.print(
+            "verify: not measured (no traffic metrics here); the smoke result is the verdict"
+        )
+        return failed
+    results = steps.verify_traffic(
+        ctx, specs, options.metrics(), todo, options.verify_seconds, console
+    )
+    for r in results:
+        if r.state == "failed":
+            failed[r.service] = r.line
+    return failed
+
+
+def fail(
+    ctx: Context,
+    failed: dict[str, str],
+    releases: dict[str, Release],
+    options: Options,
+    console: Console,
+    error: FlotillaError,
+) -> NoReturn:
+    """Record the failed releases (verdict `failed`, the reason), roll each failed service back
+    to its last passed release (not pinned), then raise `error` (exit 4) saying so."""
+    bad = {n: r.with_verdict("failed", failed[n]) for n, r in releases.items() if n in failed}
+    steps.record(ctx, bad, console)
+    if not options.auto_rollback or not failed:
+        raise error
+    from flotilla.deploy.rollback import restore
+
+    ledger = Ledger.of(ctx.project, ctx.env)
+    targets = {n: r for n in sorted(failed) if (r := ledger.last_passed(n)) is not None}
+    notes = [f"{n}: no earlier release passed; it stays at the failed one" for n in failed]
+    notes = [x for x in notes if x.split(":")[0] not in targets]
+    if targets:
+        console.print(
+            "[red]the new release failed:[/] rolling back automatically to the last release "
+            "that passed"
+        )
+        again = replace(options, auto_rollback=False, verify_seconds=0)
+        try:
+            restore(ctx, targets, again, console, pin=False, ledger=ledger)
+        except FlotillaError as exc:
+            notes.append(f"the automatic rollback failed too: {exc.message}")
+        else:
+            notes += [f"rolled back {n} to release {r.number}" for n, r in targets.items()]
+    raise type(error)(error.message + "\n" + "\n".join(notes), hint=error.hint) from None

@@ -55,6 +55,7 @@ class PromoteCommand:
             self.options.timeout,
             self.options.smoke_url,
             source_env=self.source,
+            verify_seconds=self.options.verify_seconds,
         )
         ctx = validate(self.project, cli, need_docker=False)
         releases = self.resolve(ctx)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from flotilla.checks import SmokeCheck, default_smoke
+from flotilla.checks import VERIFY_MIN_REQUESTS, SmokeCheck, default_smoke
 
 Verdict = Literal["passed", "failed", "interrupted"]
 Kind = Literal["deploy", "rollback", "promote"]
@@ -49,6 +49,8 @@ class ServiceSpec(_Frozen):
     secrets: dict[str, str] = {}  # name -> secret reference (ARN or parameter), never a value
     slo: Slo = Slo()
     smoke: tuple[SmokeCheck, ...] = ()  # the `[[smoke]]` entries
+    verify_seconds: float | None = None  # None: the environment's default (flotilla.checks)
+    verify_min_requests: int = VERIFY_MIN_REQUESTS
     image: str
 
     @property

@@ -9,7 +9,7 @@ pin=False)` is the automatic rollback after a failed check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rich.console import Console
 
@@ -101,7 +101,9 @@ def restore(
         n: r.model_copy(update={"spec": specs[n]}).again(ctx.deployer, ctx.account, "rollback")
         for n, r in targets.items()
     }
-    execute(ctx, planned, releases, specs, options, console, pin=pin)
+    # A rollback that fails its checks is recorded as failed, not rolled back in turn.
+    once = replace(options, auto_rollback=False)
+    execute(ctx, planned, releases, specs, once, console, pin=pin)
     return planned
 
 

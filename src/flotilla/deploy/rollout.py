@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from flotilla.deploy.status import ServiceStatus, StatusSource
+from flotilla.deploy.status import RolloutSource, ServiceStatus, StatusSource
 from flotilla.errors import FlotillaError, UsageError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class Target:
     target_group_arn: str | None = None
 
 
-def status_source_for(env: str, project: Project | None = None) -> StatusSource:
+def status_source_for(env: str, project: Project | None = None) -> RolloutSource:
     """The one place that picks ECS or the local runtime by environment.
 
     FLOTILLA_STATUS_SOURCE=ecs|local overrides it (e.g. to read the emulator's ECS for

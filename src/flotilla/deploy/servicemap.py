@@ -63,6 +63,8 @@ def service_spec(svc: Service, env: str, image: str) -> ServiceSpec:
         secrets=dict(sorted(m.secrets.items())),
         slo=Slo(p99_ms=m.slo.p99_ms, availability=m.slo.availability),
         smoke=m.smoke,
+        verify_seconds=m.verify_seconds,
+        verify_min_requests=m.verify_min_requests,
         image=image,
     )
 

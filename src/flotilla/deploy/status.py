@@ -39,9 +39,35 @@ class ServiceStatus:
         return self.rollout_state == "COMPLETED" and self.running == self.desired
 
 
+@dataclass(frozen=True)
+class FailedTask:
+    """A task that stopped during a rollout, with what it left behind."""
+
+    task: str  # the task id
+    exit_code: int | None
+    reason: str
+    lines: tuple[str, ...]  # its last log lines, oldest first
+
+    def show(self, lines: int = 30) -> str:
+        code = "unknown" if self.exit_code is None else str(self.exit_code)
+        head = f"failed task {self.task[:12]}: exit code {code}; {self.reason}"
+        tail = self.lines[-lines:] or ("(it wrote no log lines)",)
+        return "\n".join([head, f"  its last {len(tail)} log lines:", *(f"  | {x}" for x in tail)])
+
+
+class FailedTasks(Protocol):
+    def failed_tasks(self, cluster: str, service: str) -> list[FailedTask]:
+        """Tasks of `service` that stopped with a failure, newest first, with their logs."""
+        ...
+
+
 class StatusSource(Protocol):
     def service_status(
         self, cluster: str, service: str, target_group_arn: str | None
     ) -> ServiceStatus:
         """The current state of one ECS service in `cluster`."""
         ...
+
+
+class RolloutSource(StatusSource, FailedTasks, Protocol):
+    """What the deploy reads during a rollout: status, and the failed tasks' causes."""

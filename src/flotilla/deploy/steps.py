@@ -10,9 +10,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from flotilla.deploy import render, rollout, smoke
+from flotilla.deploy import render, rollout, smoke, verify
 from flotilla.deploy.ecr import Ecr, PushResult, deployed_tag
 from flotilla.deploy.ledger import Ledger
+from flotilla.deploy.metrics import TrafficMetrics, Version
 from flotilla.deploy.push import push_tags
 from flotilla.deploy.release import Kind, Release, ServiceSpec, now
 from flotilla.deploy.review import Review, analyse
@@ -126,8 +127,15 @@ def apply(planned: Planned, console: Console) -> dict[str, Any]:
 
 
 def roll_out(
-    ctx: Context, outputs: dict[str, Any], names: list[str], timeout: float, console: Console
-) -> None:
+    ctx: Context,
+    outputs: dict[str, Any],
+    names: list[str],
+    specs: dict[str, ServiceSpec],
+    timeout: float,
+    console: Console,
+) -> dict[str, Version]:
+    """Wait for the changed services to be steady; returns each one's version as it runs
+    (the revision that took traffic), for verify to measure."""
     services = outputs.get("services") or {}
     targets = [
         rollout.Target(n, services[n]["service_name"], services[n].get("target_group_arn"))
@@ -135,10 +143,31 @@ def roll_out(
         if n in services
     ]
     if not targets:
-        return
+        return {}
     source = rollout.status_source_for(ctx.env, ctx.project)
-    rollout.wait(source, outputs["cluster_name"], targets, timeout=timeout, console=console)
+    cluster = outputs["cluster_name"]
+    try:
+        statuses = rollout.wait(source, cluster, targets, timeout=timeout, console=console)
+    except rollout.RolloutFailed as exc:
+        cause = next(
+            (f for t in targets for f in source.failed_tasks(cluster, t.ecs_service)), None
+        )
+        if cause is None:
+            raise
+        raise rollout.RolloutFailed(f"{exc.message}\n{cause.show()}", hint=exc.hint) from None
     console.print(f"[green]steady:[/] {', '.join(t.name for t in targets)}")
+    return {
+        t.name: Version(
+            t.name,
+            specs[t.name].path,
+            cluster,
+            t.ecs_service,
+            t.target_group_arn,
+            statuses[t.name].task_definition,
+        )
+        for t in targets
+        if t.name in statuses
+    }
 
 
 def smoke_test(
@@ -164,6 +193,31 @@ def smoke_test(
         table.add_row(r.service, r.check.describe(), r.check.expectation(), got)
     console.print(table)
     return smoke.failures(results)
+
+
+def verify_traffic(
+    ctx: Context,
+    specs: dict[str, ServiceSpec],
+    metrics: TrafficMetrics,
+    versions: list[Version],
+    seconds: float | None,
+    console: Console,
+) -> list[verify.Result]:
+    """Measure each version's 5xx share for its verify window (settings from its spec: a
+    rollback verifies the restored release by its own); prints one line per service."""
+    todo = [(v, verify.setting(specs[v.service], ctx.env, seconds)) for v in versions]
+    if not todo:
+        return []
+    longest = max(s.seconds for _, s in todo)
+    console.print(f"verify: measuring the new versions' 5xx share for up to {longest:g}s")
+    results = verify.run(metrics, todo, console)
+    for r in results:
+        colour = {"passed": "green", "failed": "red"}.get(r.state, "yellow")
+        tail = (
+            "; the smoke result is the verdict" if r.state in ("insufficient", "unmeasured") else ""
+        )
+        console.print(f"{r.service}: [{colour}]{r.line}[/]{tail}")
+    return results
 
 
 def record(

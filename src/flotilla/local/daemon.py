@@ -57,7 +57,12 @@ class Daemon:
         self.clients = snapshot.clients(self.emulator.url, self.emulator.region)
         self.td_cache: dict[str, dict[str, Any]] = {}
         self.runtime = Runtime(
-            self.docker, self.clients, self.paths.env_id, self.cfg.registry_port, self.td_cache
+            self.docker,
+            self.clients,
+            self.paths.env_id,
+            self.cfg.registry_port,
+            self.td_cache,
+            self.paths.crash_logs,
         )
         self.paths.haproxy_state.write_text("")
         self.paths.haproxy_cfg.write_text(

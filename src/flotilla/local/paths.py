@@ -58,6 +58,11 @@ class LocalPaths:
         return self.dir / "haproxy-master.sock"
 
     @property
+    def crash_logs(self) -> Path:
+        """Failed tasks' last logs, kept until the service's next deployment."""
+        return self.root / "build" / "local" / "logs"
+
+    @property
     def env_id(self) -> str:
         """Labels containers with their environment, so two project roots never mix."""
         return hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]

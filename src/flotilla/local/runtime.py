@@ -15,9 +15,10 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from flotilla.local import health, tasks
+from flotilla.local import crashlogs, health, tasks
 from flotilla.local.alb import ServerStat
 from flotilla.local.haproxy import stat_key
 from flotilla.local.secrets import SecretError, resolve
@@ -36,6 +37,7 @@ class ServiceState:
     failures: dict[str, int] = field(default_factory=dict)  # revision -> failed tasks
     stopped: deque[str] = field(default_factory=lambda: deque(maxlen=5))
     next_start: float = 0.0
+    deployed: str | None = None  # the task definition last seen: a new one is a new deployment
 
     def count_failure(self, taskdef: str, reason: str, backoff: float) -> None:
         """A failed task of revision `taskdef`: toward its circuit breaker; hold off new starts."""
@@ -57,8 +59,10 @@ class Runtime:
         env_id: str,
         registry_port: int,
         td_cache: dict[str, dict[str, Any]],
+        crash_dir: Path | None = None,
     ) -> None:
         self.docker = docker
+        self.crash_dir = crash_dir  # failed tasks' logs are kept here (flotilla.local.crashlogs)
         self.td_cache = td_cache
         self.cl = clients
         self.env_id = env_id
@@ -96,6 +100,9 @@ class Runtime:
         def stop() -> None:
             try:
                 t.container.stop(timeout=t.stop_timeout)
+                if t.failed and self.crash_dir is not None:
+                    name = t.service.rsplit("/", 1)[-1]
+                    crashlogs.save(self.crash_dir, t.container, name, t.id, t.taskdef, t.reason)
                 t.container.remove(force=True)
             except Exception as exc:
                 log.debug("stop %s: %s", t.id, exc)
@@ -130,7 +137,7 @@ class Runtime:
 
     def _fail(self, t: Task, st: ServiceState, reason: str) -> None:
         """A task that failed: stop it; it counts against its revision's rollout."""
-        t.reason = reason
+        t.reason, t.failed = reason, True
         st.count_failure(t.taskdef, reason, backoff=1)
         log.warning("task %s of %s failed: %s", t.id[:8], t.service, reason)
         self._deregister(t)
@@ -178,6 +185,10 @@ class Runtime:
         st: ServiceState,
         stats: dict[tuple[str, str], ServerStat],
     ) -> None:
+        if st.deployed != svc.task_definition:
+            st.deployed = svc.task_definition
+            if self.crash_dir is not None:
+                crashlogs.forget(self.crash_dir, svc.name)
         tg = snap.target_groups.get(svc.target_group or "")
         want = self.target(svc, st)
         mine = [t for t in self.tasks.values() if t.service == svc.key and t.live]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flotilla.deploy.status import ServiceStatus, TargetHealth
+from flotilla.deploy.status import FailedTask, ServiceStatus, TargetHealth
 from flotilla.errors import FlotillaError
+from flotilla.local import crashlogs
 from flotilla.local.paths import LocalPaths, read_json
 from flotilla.project import Project, load_project
 
@@ -78,6 +79,10 @@ class LocalStatusSource:
             stopped_reasons=tuple(e["stopped_reasons"]),
             targets=tuple(TargetHealth(t["target"], t["state"], t["reason"]) for t in e["targets"]),
         )
+
+    def failed_tasks(self, cluster: str, service: str) -> list[FailedTask]:
+        """The failed tasks the local runtime kept (flotilla.local.crashlogs)."""
+        return crashlogs.failed(self.paths.crash_logs, service)
 
 
 def source(project: Project | None = None) -> LocalStatusSource:

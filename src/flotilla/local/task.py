@@ -33,6 +33,7 @@ class Task:
     draining_until: float | None = None
     stopping: bool = False
     reason: str = ""
+    failed: bool = False  # stopped as a failure: its logs are kept
 
     @property
     def id(self) -> str:

@@ -17,7 +17,7 @@ from flotilla.manifest import Manifest
 
 # The task definition's user (infra/terraform/modules/service: var.container_user's default).
 TASK_USER = "10001:10001"
-TIMEOUT = 30.0
+TIMEOUT = 120.0  # a loaded 2-core machine takes ~25 s to start a FastAPI service
 LOG_LINES = 30
 # The image's CMD with --debug, so an import error shows its traceback.
 COMMAND = ["flotilla", "--debug", "serve", "/srv/service"]

@@ -75,6 +75,7 @@ class CliValues:
     source_env: str | None = None  # promote --from
     tag: str | None = None  # rollback --to
     base_image: str | None = None
+    verify_seconds: float | None = None
 
 
 @dataclass(frozen=True)

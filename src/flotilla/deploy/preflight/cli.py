@@ -11,6 +11,7 @@ from flotilla.deploy.preflight import Inputs, Violation, rule
 from flotilla.deploy.preflight.names import DOCKER_TAG
 
 MAX_TIMEOUT = 24 * 3600.0
+MAX_VERIFY = 3600.0  # = the manifest's verify_seconds bound
 
 
 def _env(inputs: Inputs, flag: str, env: str) -> Iterator[Violation]:
@@ -41,6 +42,18 @@ def timeout(inputs: Inputs) -> Iterator[Violation]:
             None,
             "--timeout",
             f"must be a positive number of seconds, finite and at most {MAX_TIMEOUT:g}",
+            f"{value:g}",
+        )
+
+
+@rule
+def verify_seconds(inputs: Inputs) -> Iterator[Violation]:
+    value = inputs.cli.verify_seconds
+    if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_VERIFY):
+        yield Violation(
+            None,
+            "--verify-seconds",
+            f"must be a number of seconds from 0 (skip verify) to {MAX_VERIFY:g}",
             f"{value:g}",
         )
 
