@@ -30,7 +30,7 @@ FLAKY = """
 _calls = itertools.count(1)
 
 
-@plugin.get("/flaky")
+@plugin.get("/meta/flaky")
 def flaky(request: Request) -> dict[str, bool]:
     if next(_calls) % 50 == 0:
         raise HTTPError(503, "flaky")
@@ -95,7 +95,7 @@ def test_a_release_answering_500_fails_rolls_back_and_is_not_a_rollback_target(
 
 def test_two_percent_5xx_under_load_fails_verify_and_rolls_back(project: ScratchProject) -> None:
     _append(project, FLAKY, "orders: /flaky fails 2% of its calls")
-    with Load(f"{project.alb}/orders/flaky", rate=25, seconds=400, json=False):
+    with Load(f"{project.alb}/orders/meta/flaky", rate=25, seconds=400, json=False):
         code, out = deploy(project, 15)
     assert code == 4, out[-4000:]
     found = re.search(r"verify: (\d+) of (\d+) requests were 5xx \(([\d.]+)%\)", out)
@@ -104,7 +104,7 @@ def test_two_percent_5xx_under_load_fails_verify_and_rolls_back(project: Scratch
     assert total >= 100 and errors > 0 and 1.0 <= 100 * errors / total <= 3.0, found[0]
     assert "above the 0.10% that availability 99.9% allows" in out
     assert "rolled back orders to release 1" in out, out[-4000:]
-    assert requests.get(f"{project.alb}/orders/flaky", timeout=10).status_code == 404
+    assert requests.get(f"{project.alb}/orders/meta/flaky", timeout=10).status_code == 404
 
 
 def test_the_same_release_with_no_traffic_is_insufficient_traffic(
@@ -119,7 +119,7 @@ def test_the_same_release_with_no_traffic_is_insufficient_traffic(
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     assert re.search(r"orders: verify: insufficient traffic \(\d+ requests\); the smoke", out)
-    assert requests.get(f"{project.alb}/orders/flaky", timeout=10).status_code in (200, 503)
+    assert requests.get(f"{project.alb}/orders/meta/flaky", timeout=10).status_code in (200, 503)
 
 
 def test_a_plain_rollback_skips_the_failed_releases(project: ScratchProject) -> None:
@@ -128,7 +128,7 @@ def test_a_plain_rollback_skips_the_failed_releases(project: ScratchProject) -> 
     assert r.returncode == 0, out[-4000:]
     assert "rolling back orders to" in out and "release 1" in out, out[-4000:]
     assert requests.get(f"{project.alb}/orders/", timeout=10).status_code == 200
-    assert requests.get(f"{project.alb}/orders/flaky", timeout=10).status_code == 404
+    assert requests.get(f"{project.alb}/orders/meta/flaky", timeout=10).status_code == 404
     project.run("unpin", "orders", "--env", "local")
 
 

@@ -150,6 +150,7 @@ class RollbackCommand:
             self.options.smoke_url,
             services=(self.service,) if self.service else (),
             tag=self.to,
+            verify_seconds=self.options.verify_seconds,
         )
         ctx = validate(self.project, cli, need_docker=False, read_manifests=False)
         ledger = Ledger.of(self.project, self.env)
