@@ -2,9 +2,9 @@
 
 Each task of the new revision (found in the daemon's status.json, as the deploy's waiter finds
 it) is scraped at `<path>/metrics` on its internal port (`internal_url`, from
-`flotilla.local.task.Task.internal_url`: the one place that names it); a meter subtracts
-what each task had counted when it opened. A task replaced in the window starts again from zero; a task that
-stopped takes its counts with it (the window then reads fewer requests, never more).
+`flotilla.local.task.Task.internal_url`: the one place that names it). A meter subtracts what
+each task had counted when it opened. A task replaced in the window starts again from zero; a
+task that stopped takes its counts with it (the window then reads fewer requests, never more).
 """
 
 from __future__ import annotations
