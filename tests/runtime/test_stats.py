@@ -55,3 +55,52 @@ def test_stats_are_per_service_and_route() -> None:
     metrics.observe("a", "/a/x", "BREW", 200, 0.001)
     rows = route_stats(metrics.collect(), LATENCY, "a")
     assert [(r["route"], r["method"]) for r in rows] == [("/a/x", "GET"), ("/a/x", "OTHER")]
+
+
+def test_metrics_and_stats_agree_with_the_requests_made() -> None:
+    """Over real HTTP: counts exact in /metrics and /stats, and each percentile within its
+    reported bound of the true percentile of the durations the access log recorded."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from flotilla import Plugin
+    from flotilla.runtime.app import Mount, RuntimeApp
+    from flotilla.runtime.lifecycle import Lifecycle
+    from flotilla.runtime.loader import plugin_app
+    from flotilla.runtime.testing import serve_in_thread
+
+    plugin = Plugin("svc")
+    plugin.get("/items/{item_id}")(lambda r: {"id": r.path_params["item_id"]})
+    logged: list[float] = []
+
+    def collect(service: str, method: str, route: str, status: int, ms: float, rid: str) -> None:
+        if route == "/svc/items/{item_id}":
+            logged.append(ms)
+
+    app = RuntimeApp(
+        [Mount("svc", "/svc", plugin_app(plugin, "fastapi"))],
+        lifecycle=Lifecycle(),
+        access_log=collect,
+    )
+    made = 300
+    with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=10) as client:
+        for i in range(made):
+            assert client.get(f"/svc/items/{i}").status_code == 200
+        assert client.get("/svc/nowhere").status_code == 404
+        metrics = client.get("/svc/metrics").text
+        stats = client.get("/svc/stats").json()
+    counted = {
+        (s.name, s.labels.get("route")): s.value
+        for family in text_string_to_metric_families(metrics)
+        for s in family.samples
+        if s.name in ("flotilla_http_requests_total", LATENCY + "_count")
+    }
+    assert counted[("flotilla_http_requests_total", "/svc/items/{item_id}")] == made
+    assert counted[(LATENCY + "_count", "/svc/items/{item_id}")] == made
+    assert counted[("flotilla_http_requests_total", "<unmatched>")] == 1
+    (row,) = [r for r in stats["routes"] if r["route"] == "/svc/items/{item_id}"]
+    assert row["count"] == made == len(logged)
+    ordered = sorted(logged)
+    for q in (50, 95, 99):
+        true_ms = ordered[math.ceil(q / 100 * len(ordered)) - 1]
+        assert abs(row[f"p{q}_ms"] - true_ms) <= row[f"p{q}_bound_ms"]

@@ -219,5 +219,6 @@ class RuntimeApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                accesslog.LOG.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

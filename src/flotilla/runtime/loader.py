@@ -15,7 +15,6 @@ from flotilla.runtime.asgi import ASGIApp
 from flotilla.runtime.plugin import Plugin
 
 FRAMEWORKS = ("fastapi", "flask", "django")
-WSGI_THREADS = 10  # a2wsgi's pool: concurrent sync requests per worker
 
 
 def check_framework(value: str | None) -> None:
@@ -57,10 +56,20 @@ def import_entry(manifest: Manifest, root: Path) -> Any:
 
 
 def _wsgi(app: Any) -> ASGIApp:
+    """Native WSGI apps may stream: a2wsgi, on the worker's pool size."""
     from a2wsgi import WSGIMiddleware
 
-    wrapped: ASGIApp = WSGIMiddleware(app, workers=WSGI_THREADS)  # type: ignore[assignment]
+    from flotilla.runtime.threads import THREADS
+
+    wrapped: ASGIApp = WSGIMiddleware(app, workers=THREADS)  # type: ignore[assignment]
     return wrapped
+
+
+def _plugin_wsgi(app: Any, max_body_bytes: int | None) -> ASGIApp:
+    """Plugin responses are whole bytes: one thread hop per request (see runtime.wsgi)."""
+    from flotilla.runtime.wsgi import OneHopWSGI
+
+    return OneHopWSGI(app, max_body_bytes)
 
 
 def plugin_app(plugin: Plugin, framework: str, max_body_bytes: int | None = None) -> ASGIApp:
@@ -72,10 +81,10 @@ def plugin_app(plugin: Plugin, framework: str, max_body_bytes: int | None = None
     if framework == "flask":
         from flotilla.runtime.adapters.flask import flask_app
 
-        return _wsgi(flask_app(plugin, max_body_bytes))
+        return _plugin_wsgi(flask_app(plugin, max_body_bytes), max_body_bytes)
     from flotilla.runtime.adapters.django import django_handler
 
-    return _wsgi(django_handler(plugin, max_body_bytes))
+    return _plugin_wsgi(django_handler(plugin, max_body_bytes), max_body_bytes)
 
 
 def native_kind(obj: Any) -> str | None:

@@ -1,5 +1,8 @@
 """uvicorn, configured for a container behind an ALB, with a graceful drain on SIGTERM.
 
+uvicorn on uvloop and httptools: measured against granian and uvicorn's h11 in
+bench/results/runtime.md (both are pinned in the service locks).
+
 SIGTERM: readiness turns 503 at once, the server keeps serving while requests are in
 flight (at most FLOTILLA_DRAIN_SECONDS), then stops accepting, finishes and exits 0.
 SIGINT (Ctrl-C) keeps uvicorn's immediate behaviour.
@@ -27,6 +30,8 @@ from flotilla.runtime import network
 from flotilla.runtime.app import RuntimeApp
 from flotilla.runtime.lifecycle import STATE, drain_seconds
 
+LOOP = "uvloop"
+HTTP = "httptools"
 KEEP_ALIVE_SECONDS = 75  # longer than the ALB's 60 s idle timeout, so the ALB closes first
 ENV_DIR = "FLOTILLA_SERVICE_DIR"
 ENV_FRAMEWORK = "FLOTILLA_FRAMEWORK"
@@ -116,6 +121,8 @@ def serve(
         host=host,
         port=public,
         workers=count,
+        loop=LOOP,
+        http=HTTP,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=False,  # ours is JSON, with route template and request id
         server_header=False,

@@ -13,10 +13,10 @@ import flotilla
 from flotilla.errors import FlotillaError
 from flotilla.project import Project
 
-# What an image runs: the runtime and its commands. Operator-side code (deploy/, local/ and
-# their commands) stays out of the wheel, so changing it rebuilds no image.
-OPERATOR_ONLY = frozenset({"deploy", "local"})
-IMAGE_COMMANDS = frozenset({"__init__.py", "__main__.py", "runtime.py", "services.py"})
+# What an image runs: the runtime and `flotilla.entry` (its `serve` needs no CLI library).
+# Operator-side code (deploy/, local/, the typer CLI) stays out of the wheel, so changing it
+# rebuilds no image.
+OPERATOR_ONLY = frozenset({"deploy", "local", "cli"})
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv", "build"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
@@ -47,10 +47,6 @@ def digest_files(files: Iterable[tuple[str, Path]]) -> str:
         h.update(f"{name}\0{len(data)}\0".encode())
         h.update(data)
     return h.hexdigest()
-
-
-def _in_image(parts: tuple[str, ...]) -> bool:
-    return not (parts[0] == "cli" and len(parts) > 1 and parts[1] not in IMAGE_COMMANDS)
 
 
 def _is_flotilla_repo(root: Path) -> bool:
@@ -96,9 +92,7 @@ class FlotillaSource:
         Not the README: a documentation edit must not give every image a new content tag."""
         meta = [(n, self.root / n) for n in ("pyproject.toml", "LICENSE")]
         pkg = [
-            (str(p.relative_to(self.root)), p)
-            for p in iter_files(self.package, skip=OPERATOR_ONLY)
-            if _in_image(p.relative_to(self.package).parts)
+            (str(p.relative_to(self.root)), p) for p in iter_files(self.package, skip=OPERATOR_ONLY)
         ]
         return [(n, p) for n, p in meta if p.is_file()] + pkg
 

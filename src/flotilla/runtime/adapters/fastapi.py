@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
@@ -14,6 +13,7 @@ from starlette.types import ASGIApp
 from flotilla.runtime import dispatch, errors
 from flotilla.runtime.messages import Headers, Request
 from flotilla.runtime.plugin import Handler, Plugin, RouteSpec
+from flotilla.runtime.threads import run_sync
 
 # Every method reaches our endpoint, so 405 + Allow come from the shared dispatch code.
 
@@ -41,7 +41,7 @@ def build_response(rendered: dispatch.Rendered) -> StarletteResponse:
 
 
 async def _run_sync(handler: Handler, request: Request) -> Any:
-    return await run_in_threadpool(handler, request)
+    return await run_sync(handler, request)
 
 
 def _endpoint(spec: RouteSpec, limit: int | None) -> Any:
