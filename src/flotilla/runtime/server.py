@@ -29,9 +29,10 @@ from flotilla.errors import UsageError
 from flotilla.runtime import network
 from flotilla.runtime.app import RuntimeApp
 from flotilla.runtime.lifecycle import STATE, drain_seconds
+from flotilla.runtime.protocol import HttpProtocol
 
 LOOP = "uvloop"
-HTTP = "httptools"
+HTTP = HttpProtocol  # httptools, h11 for what llhttp cannot parse (see runtime.protocol)
 KEEP_ALIVE_SECONDS = 75  # longer than the ALB's 60 s idle timeout, so the ALB closes first
 ENV_DIR = "FLOTILLA_SERVICE_DIR"
 ENV_FRAMEWORK = "FLOTILLA_FRAMEWORK"

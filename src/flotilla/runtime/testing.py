@@ -27,7 +27,7 @@ from flotilla.runtime import network
 from flotilla.runtime.app import RuntimeApp
 from flotilla.runtime.asgi import ASGIApp
 from flotilla.runtime.lifecycle import Lifecycle
-from flotilla.runtime.server import KEEP_ALIVE_SECONDS
+from flotilla.runtime.server import HTTP, KEEP_ALIVE_SECONDS, LOOP
 
 STARTUP_SECONDS = 20.0
 
@@ -71,6 +71,8 @@ def serve_pair(app: ASGIApp | Path, framework: str | None = None) -> Iterator[Ba
         log_level="warning",
         access_log=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        loop=LOOP,
+        http=HTTP,  # the container's server, so tests see what production does
         lifespan="on",
     )
     server = uvicorn.Server(config)
