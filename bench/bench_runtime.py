@@ -86,11 +86,14 @@ def commands(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
 
 
 def start(argv: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    from flotilla.process import free_port
+
     serve = "flotilla.cli" in argv
     full = [*argv, "--port", str(port), *(["--host", "127.0.0.1"] if serve else UVICORN)]
+    internal = {"FLOTILLA_INTERNAL_PORT": str(free_port())}  # /metrics: never the fixed 9100
     return subprocess.Popen(
         full,
-        env={**os.environ, **env},
+        env={**os.environ, **internal, **env},
         stdout=subprocess.DEVNULL,  # the access log: written, then discarded, by every server
         stderr=subprocess.DEVNULL,
     )

@@ -67,7 +67,7 @@ def test_metrics_and_stats_agree_with_the_requests_made() -> None:
     from flotilla.runtime.app import Mount, RuntimeApp
     from flotilla.runtime.lifecycle import Lifecycle
     from flotilla.runtime.loader import plugin_app
-    from flotilla.runtime.testing import serve_in_thread
+    from flotilla.runtime.testing import serve_pair
 
     plugin = Plugin("svc")
     plugin.get("/items/{item_id}")(lambda r: {"id": r.path_params["item_id"]})
@@ -83,12 +83,12 @@ def test_metrics_and_stats_agree_with_the_requests_made() -> None:
         access_log=collect,
     )
     made = 300
-    with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=10) as client:
+    with serve_pair(app) as bases, httpx.Client(timeout=10) as client:
         for i in range(made):
-            assert client.get(f"/svc/items/{i}").status_code == 200
-        assert client.get("/svc/nowhere").status_code == 404
-        metrics = client.get("/svc/metrics").text
-        stats = client.get("/svc/stats").json()
+            assert client.get(f"{bases.public}/svc/items/{i}").status_code == 200
+        assert client.get(f"{bases.public}/svc/nowhere").status_code == 404
+        metrics = client.get(f"{bases.internal}/svc/metrics").text
+        stats = client.get(f"{bases.internal}/svc/stats").json()
     counted = {
         (s.name, s.labels.get("route")): s.value
         for family in text_string_to_metric_families(metrics)
