@@ -1,13 +1,13 @@
 """Crash causes kept: a failed task's exit code, reason and last log lines, saved before the
 local runtime removes its container (`build/local/logs/<service>/<task>.json`).
 
-They are kept until the service's next deployment (a new task definition) and read by the
-deploy when a rollout fails and by `flotilla logs SERVICE --failed`.
+They are kept through the service's next deployment (a new task definition; an automatic
+rollback is one) and dropped at the one after, and read by the deploy when a rollout fails
+and by `flotilla logs SERVICE --failed`.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,16 @@ def save(root: Path, container: Any, service: str, task: str, taskdef: str, reas
     )
 
 
-def forget(root: Path, service: str) -> None:
-    """A new deployment of `service`: its previous crash causes are no longer news."""
-    shutil.rmtree(service_dir(root, service), ignore_errors=True)
+def forget(root: Path, service: str, keep: str | None) -> None:
+    """A new deployment of `service`: drop the crash causes of older ones, but keep those of
+    `keep`, the deployment it replaces (an automatic rollback must not erase why)."""
+    for path in service_dir(root, service).glob("*.json"):
+        try:
+            taskdef = read_json(path).get("task_definition")
+        except (OSError, ValueError):
+            taskdef = None
+        if keep is None or taskdef != keep:
+            path.unlink(missing_ok=True)
 
 
 def failed(root: Path, service: str) -> list[FailedTask]:

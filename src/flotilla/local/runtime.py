@@ -186,9 +186,9 @@ class Runtime:
         stats: dict[tuple[str, str], ServerStat],
     ) -> None:
         if st.deployed != svc.task_definition:
-            st.deployed = svc.task_definition
             if self.crash_dir is not None:
-                crashlogs.forget(self.crash_dir, svc.name)
+                crashlogs.forget(self.crash_dir, svc.name, keep=st.deployed)
+            st.deployed = svc.task_definition
         tg = snap.target_groups.get(svc.target_group or "")
         want = self.target(svc, st)
         mine = [t for t in self.tasks.values() if t.service == svc.key and t.live]
