@@ -1,42 +1,65 @@
-"""Orders: CRUD on an in-memory store, written with the flotilla plugin API."""
+"""Orders: CRUD on an in-memory store, written with typed flotilla handlers.
+
+pydantic validates every input (the answer to bad input is the runtime's one 422 shape),
+and the same models are the service's OpenAPI contract.
+"""
 
 from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any
+from enum import StrEnum
 
-from flotilla import HTTPError, Plugin, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-plugin = Plugin("orders")
+from flotilla import HTTPError, Plugin, Query, Request, Response
 
-STATUSES = ("new", "paid", "shipped", "cancelled")
+plugin = Plugin("orders", title="Orders")
+
+
+class Status(StrEnum):
+    new = "new"
+    paid = "paid"
+    shipped = "shipped"
+    cancelled = "cancelled"
+
+
+class Item(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    qty: int = Field(1, ge=1, le=1000)
+
+
+class NewOrder(BaseModel):
+    # Whitespace spelled out: Python's \s and pydantic's (Rust) \s differ on a few characters.
+    customer: str = Field(min_length=1, max_length=200, pattern=r"[^ \t\n\r\f\v]")
+    items: list[Item] = Field(min_length=1, max_length=100)
+    status: Status = Status.new
+
+
+class OrderPatch(BaseModel):
+    """Only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    items: list[Item] | None = Field(None, min_length=1, max_length=100)
+
+
+class Order(NewOrder):
+    id: str
+
+
+class OrderList(BaseModel):
+    orders: list[Order]
+    count: int
+
+
 _lock = threading.Lock()  # sync handlers run in a thread pool
-_orders: dict[str, dict[str, Any]] = {}
+_orders: dict[str, Order] = {}
 _ids = itertools.count(1)
 
 
-def _validate_items(items: Any) -> list[dict[str, Any]]:
-    if not isinstance(items, list) or not items:
-        raise HTTPError(422, "items must be a non-empty list")
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("sku"), str) or not item["sku"]:
-            raise HTTPError(422, f"items[{i}].sku must be a non-empty string")
-        qty = item.get("qty", 1)
-        if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= 1000:
-            raise HTTPError(422, f"items[{i}].qty must be an integer 1..1000")
-        out.append({"sku": item["sku"], "qty": qty})
-    return out
-
-
-def _status(value: Any) -> str:
-    if value not in STATUSES:
-        raise HTTPError(422, f"status must be one of {', '.join(STATUSES)}")
-    return str(value)
-
-
-def _get(order_id: str) -> dict[str, Any]:
+def _get(order_id: str) -> Order:
     order = _orders.get(order_id)
     if order is None:
         raise HTTPError(404, f"order {order_id} not found")
@@ -44,68 +67,50 @@ def _get(order_id: str) -> dict[str, Any]:
 
 
 @plugin.get("/")
-def list_orders(request: Request) -> dict[str, Any]:
+def list_orders(
+    status: list[Status] = Query([]),
+    sku: list[str] = Query([]),
+    customer: str | None = None,
+) -> OrderList:
     """Filters repeat: ?status=new&status=paid&sku=abc (an order matches any listed value)."""
-    statuses = request.query.getlist("status")
-    for s in statuses:
-        _status(s)
-    skus = set(request.query.getlist("sku"))
-    customer = request.query.get("customer")
     with _lock:
         orders = list(_orders.values())
     found = [
         o
         for o in orders
-        if (not statuses or o["status"] in statuses)
-        and (customer is None or o["customer"] == customer)
-        and (not skus or skus & {i["sku"] for i in o["items"]})
+        if (not status or o.status in status)
+        and (customer is None or o.customer == customer)
+        and (not sku or set(sku) & {i.sku for i in o.items})
     ]
-    return {"orders": found, "count": len(found)}
+    return OrderList(orders=found, count=len(found))
 
 
-@plugin.post("/")
-async def create_order(request: Request) -> Response:
-    data = request.json()
-    if not isinstance(data, dict):
-        raise HTTPError(422, "body must be a JSON object")
-    customer = data.get("customer")
-    if not isinstance(customer, str) or not customer.strip():
-        raise HTTPError(422, "customer must be a non-empty string")
-    order = {
-        "customer": customer,
-        "items": _validate_items(data.get("items")),
-        "status": _status(data.get("status", "new")),
-    }
+@plugin.post("/", status=201)
+async def create_order(order: NewOrder, request: Request) -> Order:
     with _lock:
-        order["id"] = str(next(_ids))
-        _orders[order["id"]] = order
-    return Response(order, status=201, headers={"Location": f"{request.path}{order['id']}"})
+        made = Order(id=str(next(_ids)), **order.model_dump())
+        _orders[made.id] = made
+    location = f"{request.path.rstrip('/')}/{made.id}"
+    return Response(made.model_dump(mode="json"), status=201, headers={"Location": location})
 
 
 @plugin.get("/{order_id}")
-def get_order(request: Request) -> dict[str, Any]:
-    return _get(request.path_params["order_id"])
+def get_order(order_id: str) -> Order:
+    return _get(order_id)
 
 
 @plugin.patch("/{order_id}")
-def update_order(request: Request) -> dict[str, Any]:
-    data = request.json()
-    if not isinstance(data, dict) or not data:
-        raise HTTPError(422, "body must be a JSON object with status and/or items")
-    unknown = set(data) - {"status", "items"}
-    if unknown:
-        raise HTTPError(422, f"unknown fields: {', '.join(sorted(unknown))}")
+def update_order(order_id: str, patch: OrderPatch) -> Order:
     with _lock:
-        order = _get(request.path_params["order_id"])
-        if "status" in data:
-            order["status"] = _status(data["status"])
-        if "items" in data:
-            order["items"] = _validate_items(data["items"])
-        return dict(order)
+        order = _get(order_id)
+        changes = patch.model_dump(exclude_none=True)
+        updated = order.model_copy(update={**changes, "items": patch.items or order.items})
+        _orders[order_id] = updated
+        return updated
 
 
 @plugin.delete("/{order_id}")
-def delete_order(request: Request) -> None:
+def delete_order(order_id: str) -> None:
     with _lock:
-        _get(request.path_params["order_id"])
-        del _orders[request.path_params["order_id"]]
+        _get(order_id)
+        del _orders[order_id]

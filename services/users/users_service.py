@@ -1,18 +1,24 @@
-"""Users: a small directory on an in-memory store, written with the flotilla plugin API."""
+"""Users: a small directory on an in-memory store.
+
+It shows both styles of the plugin API: `Request`-style handlers that read the raw request,
+and one typed handler (create) whose body pydantic validates.
+"""
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
+from enum import StrEnum
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 from flotilla import HTTPError, Plugin, Request, Response
 
-plugin = Plugin("users")
+plugin = Plugin("users", title="Users")
 
-ROLES = ("admin", "dev", "viewer")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Whitespace spelled out: Python's \s and pydantic's (Rust) \s differ on a few characters.
+EMAIL = r"^[^@ \t\r\n\f\v]+@[^@ \t\r\n\f\v]+\.[^@ \t\r\n\f\v]+$"
 _lock = threading.Lock()  # Flask serves from a thread pool
 _users: dict[str, dict[str, Any]] = {}
 
@@ -32,22 +38,30 @@ def list_users(request: Request) -> dict[str, Any]:
     return {"users": found, "count": len(found)}
 
 
-@plugin.post("/")
-def create_user(request: Request) -> Response:
-    data = request.json()
-    if not isinstance(data, dict):
-        raise HTTPError(422, "body must be a JSON object")
-    email, role = data.get("email"), data.get("role", "viewer")
-    if not isinstance(email, str) or not EMAIL.match(email):
-        raise HTTPError(422, "email must look like name@example.com")
-    if role not in ROLES:
-        raise HTTPError(422, f"role must be one of {', '.join(ROLES)}")
-    user = {"id": uuid.uuid4().hex[:12], "email": email.lower(), "role": role}
+class Role(StrEnum):
+    admin = "admin"
+    dev = "dev"
+    viewer = "viewer"
+
+
+class NewUser(BaseModel):
+    email: str = Field(max_length=254, pattern=EMAIL)
+    role: Role = Role.viewer
+
+
+class User(NewUser):
+    id: str
+
+
+@plugin.post("/", status=201)
+def create_user(new: NewUser, request: Request) -> User:
+    """Typed: pydantic checks the body; the other routes read the raw Request."""
+    user = User(id=uuid.uuid4().hex[:12], email=new.email.lower(), role=new.role)
     with _lock:
-        if any(u["email"] == user["email"] for u in _users.values()):
-            raise HTTPError(409, f"a user with email {user['email']} exists")
-        _users[user["id"]] = user
-    return Response(user, status=201, headers={"Location": f"{request.path}{user['id']}"})
+        if any(u["email"] == user.email for u in _users.values()):
+            raise HTTPError(409, f"a user with email {user.email} exists")
+        _users[user.id] = user.model_dump(mode="json")
+    return Response(_users[user.id], status=201, headers={"Location": f"{request.path}{user.id}"})
 
 
 @plugin.get("/{user_id}")

@@ -27,6 +27,8 @@ from flotilla.errors import ManifestError, UsageError
 from flotilla.textfile import read_text
 
 ENVIRONMENTS = ("local", "staging", "prod")
+# The container's switch for <path>/openapi.json and /docs, set from the manifest at deploy.
+OPENAPI_ENV = "FLOTILLA_OPENAPI"
 
 
 def check_environment(env: str) -> None:
@@ -89,6 +91,7 @@ class Sizing(BaseModel):
     env: dict[str, str] | None = None
     secrets: dict[str, str] | None = None
     slo: Slo | None = None
+    openapi: bool | None = None
 
 
 class Manifest(BaseModel):
@@ -105,6 +108,7 @@ class Manifest(BaseModel):
     version: str
     health: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, ge=1, le=1024**3)  # larger: 413
+    openapi: bool | None = None  # <path>/openapi.json and /docs; default: on, off in prod
     cpu: int = 256
     memory: int = Field(default=512, validate_default=True)
     count: int = Field(default=1, ge=0, le=100)
@@ -215,6 +219,11 @@ class Manifest(BaseModel):
     def smoke_checks(self) -> tuple[SmokeCheck, ...]:
         """The `[[smoke]]` entries, or the default: GET of the root path, not 5xx."""
         return self.smoke or default_smoke(self.path)
+
+    def openapi_in(self, environment: str) -> bool:
+        """Whether `environment` serves the document and docs (`openapi`, else not in prod)."""
+        chosen = self.for_env(environment).openapi
+        return environment != "prod" if chosen is None else chosen
 
     def for_env(self, environment: str) -> Manifest:
         """The manifest with `[environments.<environment>]` applied, validated again."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from flotilla.local.haproxy import matcher_regex, pattern_regex, render
 from flotilla.local.paths import LocalPaths
 from flotilla.local.snapshot import Listener, Rule, Snapshot, TargetGroup
+from flotilla.process import free_port, stop
 
 
 @pytest.mark.parametrize(
@@ -100,3 +103,33 @@ def test_generated_config_is_valid_for_haproxy(tmp_path: Path) -> None:
     assert "default-server check inter 15s rise 2 fall 3" in text
     # priority order: the metrics block comes before the forward rule
     assert text.index("/orders/metrics") < text.index("set-var(txn.tg) str(tg_orders)")
+
+
+def test_root_page_lists_every_service_with_its_docs(tmp_path: Path) -> None:
+    """A real haproxy answers `/` with a link to each routed service's docs and document."""
+    paths = LocalPaths(tmp_path)
+    paths.dir.mkdir(parents=True)
+    forward = {"Type": "forward", "TargetGroupArn": "arn:tg"}
+    tg = TargetGroup("arn:tg", "orders", 8000, "/orders/healthz", 15, 5, 2, 3, "200-299", 30, ())
+    rules = (Rule(3, ("/orders", "/orders/*"), (), forward), Rule(4, ("/users/*",), (), forward))
+    snap = Snapshot(target_groups={"arn:tg": tg}, listeners=[Listener("alb", 80, rules)])
+    port = free_port()
+    paths.haproxy_cfg.write_text(render(snap, paths, port))
+    proc = subprocess.Popen(["haproxy", "-db", "-f", str(paths.haproxy_cfg)])
+    try:
+        page = None
+        for _ in range(100):  # bounded: haproxy binds within a few hundred ms
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, "haproxy exited"
+                time.sleep(0.05)
+        assert page is not None and page.status_code == 200
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert "<a href=/orders/docs>" in page.text and "/orders/openapi.json" in page.text
+        assert "/users" not in page.text  # only exact prefixes name a service
+        other = httpx.get(f"http://127.0.0.1:{port}/orders/x", timeout=2)
+        assert other.status_code == 503  # still routed (to no healthy target)
+    finally:
+        stop(proc, timeout=5)

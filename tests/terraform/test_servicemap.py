@@ -84,3 +84,16 @@ def test_write_service_map(services: list, tf_project: Project) -> None:
         "path", "port", "health", "cpu", "memory", "count", "min", "max",
         "env", "secrets", "slo", "image", "priority",
     }  # fmt: skip
+
+
+def test_openapi_switch_reaches_the_container_env(services: list) -> None:
+    """Off in prod by default, on elsewhere: the runtime reads FLOTILLA_OPENAPI."""
+    by_env = {
+        env: build_service_map(services, env, images_for(services))["services"]["users"]["env"]
+        for env in ("local", "staging", "prod")
+    }
+    assert {env: e["FLOTILLA_OPENAPI"] for env, e in by_env.items()} == {
+        "local": "true",
+        "staging": "true",
+        "prod": "false",
+    }

@@ -29,7 +29,16 @@ def _root(
     """--debug is read by `main` before parsing; declared here so that --help lists it."""
 
 
-COMMAND_MODULES = ("services", "runtime", "build", "deploy", "promote", "local", "audit")
+COMMAND_MODULES = (
+    "services",
+    "runtime",
+    "openapi",
+    "build",
+    "deploy",
+    "promote",
+    "local",
+    "audit",
+)
 
 
 def _register() -> None:

@@ -15,13 +15,23 @@ def services_cmd(
 ) -> None:
     """Validate every manifest and list the services."""
     from flotilla.discovery import discover
+    from flotilla.errors import FlotillaError
     from flotilla.manifest import check_environment
     from flotilla.project import load_project
+    from flotilla.runtime.contract import contract
 
     check_environment(env)
     project = load_project()
     table = Table("service", "framework", "path", "port", "version", "cpu/mem", "count")
+    notes = []
     for svc in discover(project.services_dir):
+        try:
+            found = contract(svc.manifest, svc.root)
+        except (FlotillaError, ImportError) as exc:  # its code may need what is not here
+            notes.append(f"{svc.name}: entry not importable here, OpenAPI unknown ({exc})")
+            continue
+        if found.document is None:
+            notes.append(f"{svc.name}: {found.note}")
         m = svc.manifest.for_env(env)
         table.add_row(
             m.name,
@@ -32,4 +42,7 @@ def services_cmd(
             f"{m.cpu}/{m.memory}",
             f"{m.count} ({m.min}..{m.max})",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for note in notes:
+        console.print(note)

@@ -18,7 +18,7 @@ from typing import Any
 from flotilla.deploy.release import ServiceSpec, Slo
 from flotilla.discovery import Service
 from flotilla.errors import UsageError
-from flotilla.manifest import check_environment
+from flotilla.manifest import OPENAPI_ENV, check_environment
 from flotilla.project import Project
 
 MAX_PRIORITY = 24_999
@@ -59,7 +59,7 @@ def service_spec(svc: Service, env: str, image: str) -> ServiceSpec:
         count=m.count,
         min=m.min,
         max=m.max,
-        env=dict(sorted(m.env.items())),
+        env=dict(sorted({**m.env, OPENAPI_ENV: str(svc.manifest.openapi_in(env)).lower()}.items())),
         secrets=dict(sorted(m.secrets.items())),
         slo=Slo(p99_ms=m.slo.p99_ms, availability=m.slo.availability),
         smoke=m.smoke,

@@ -87,6 +87,23 @@ def _action(rule: Rule, tgs: dict[str, TargetGroup]) -> list[str]:
     return [f"{ret} if {cond}"]
 
 
+def root_page(listener: Listener) -> list[str]:
+    """ENV=local's `/`: every routed service with links to its API docs (what ALB would answer
+    for `/` still applies when a rule routes `/` itself)."""
+    prefixes = sorted(
+        {p for r in listener.rules if r.target_group for p in r.paths if "*" not in p and p != "/"}
+    )
+    if not prefixes or any("/" in r.paths or "/*" in r.paths for r in listener.rules):
+        return []
+    rows = "".join(
+        f"<li>{p[1:]}: <a href={p}/docs>{p}/docs</a> (<a href={p}/openapi.json>openapi.json</a>)"
+        for p in prefixes
+    )
+    page = f"<!doctype html><title>services</title><h1>services</h1><ul>{rows}</ul>"
+    ret = "http-request return status 200 content-type " + _q("text/html; charset=utf-8")
+    return [f"{ret} string {_q(page)} if {{ path / }}"]
+
+
 def pick_listener(snap: Snapshot) -> Listener | None:
     """The ALB's HTTP listener (port 80 first); ENV=local serves one listener."""
     return min(snap.listeners, key=lambda li: (li.port != 80, li.port), default=None)
@@ -165,6 +182,7 @@ def render(snap: Snapshot, paths: LocalPaths, port: int) -> str:
             'balancer listener in the emulator"'
         )
     else:
+        fe += ["  " + line for line in root_page(listener)]
         for rule in listener.rules:
             fe += ["  " + line for line in _action(rule, snap.target_groups)]
     fe += ["  use_backend %[var(txn.tg)]", "  default_backend no_targets", ""]

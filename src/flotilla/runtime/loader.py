@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flotilla.errors import UsageError
-from flotilla.manifest import Manifest, load_manifest
+from flotilla.manifest import OPENAPI_ENV, Manifest, load_manifest
 from flotilla.runtime.app import Mount
 from flotilla.runtime.asgi import ASGIApp
 from flotilla.runtime.plugin import Plugin
@@ -132,14 +132,29 @@ def load_service(folder: Path, framework: str | None = None) -> Mount:
     return mount_service(read_service(folder), folder, framework)
 
 
-def mount_service(manifest: Manifest, folder: Path, framework: str | None = None) -> Mount:
-    """A validated manifest's entry, served by `framework` (default: the manifest's)."""
+def openapi_enabled() -> bool:
+    """The container's switch (the deploy sets it per environment); on when unset (serve, dev)."""
+    return os.environ.get(OPENAPI_ENV, "true").lower() != "false"
+
+
+def mount_service(
+    manifest: Manifest, folder: Path, framework: str | None = None, openapi: bool | None = None
+) -> Mount:
+    """A validated manifest's entry, served by `framework` (default: the manifest's); a
+    plugin's document and docs are served unless `openapi` (default: the container's
+    switch) is off."""
     root = folder.resolve()
     chosen = framework or manifest.framework
     obj = import_entry(manifest, root)
     source = root / "service.toml"
     if isinstance(obj, Plugin):
         app = plugin_app(obj, chosen, manifest.max_body_bytes)
+        if openapi_enabled() if openapi is None else openapi:
+            from flotilla.runtime import docs
+            from flotilla.runtime import openapi as oas
+
+            doc = oas.dumps(oas.document(obj, manifest.path, manifest.version))
+            app = docs.DocsApp(app, manifest.path, obj.title, doc)
         checks = list(obj.ready_checks)
     else:
         kind = native_kind(obj)
