@@ -62,6 +62,8 @@ def proj(
     for name, text in (("orders", ORDERS), ("users", USERS)):
         (root / "services" / name).mkdir(parents=True)
         (root / "services" / name / "service.toml").write_text(text)
+        # preflight reads the entry module (statically): it must exist
+        (root / "services" / name / f"{name}_service.py").write_text("plugin = None\n")
     monkeypatch.setenv("FLOTILLA_ROOT", str(root))
     plugins = os.environ.get("FLOTILLA_TF_PLUGIN_DIR") or "/opt/tf-plugins"
     monkeypatch.setenv("FLOTILLA_TF_PLUGIN_DIR", plugins)

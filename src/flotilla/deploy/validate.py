@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -90,18 +89,9 @@ def check_registry_override() -> None:
 
 
 def check_terraform(project: Project) -> None:
-    if shutil.which("terraform") is None:
-        raise UsageError("terraform is not on PATH", hint="install Terraform >= 1.5")
-    plugin_dir = project.tf_plugin_dir
-    if plugin_dir:
-        provider = Path(plugin_dir) / "registry.terraform.io" / "hashicorp" / "aws"
-        if not provider.is_dir() or not any(provider.iterdir()):
-            raise UsageError(
-                f"terraform plugin directory {plugin_dir} (flotilla.toml [terraform].plugin_dir "
-                f"or FLOTILLA_TF_PLUGIN_DIR) holds no hashicorp/aws provider "
-                f"(expected {provider}/<version>/<os_arch>/)",
-                hint="unset it to use the Terraform registry, or fill the plugin directory",
-            )
+    """Preflight checked the binary and the plugin directory; without a plugin directory
+    the Terraform registry must answer."""
+    if project.tf_plugin_dir:
         return
     try:
         urllib.request.urlopen(TF_REGISTRY, timeout=5).close()
@@ -110,6 +100,34 @@ def check_terraform(project: Project) -> None:
             f"the Terraform registry is unreachable ({exc}) and no plugin directory is set",
             hint="set flotilla.toml [terraform].plugin_dir (or FLOTILLA_TF_PLUGIN_DIR) to a "
             "directory holding the hashicorp/aws provider",
+        ) from None
+
+
+def check_account_quotas(project: Project, services: list[Service]) -> None:
+    """Quotas an account can raise, read from the account (`elbv2 describe-account-limits`)."""
+    from flotilla.deploy import aws
+    from flotilla.deploy.preflight.limits import account_quotas, check_quotas
+
+    try:
+        quotas = account_quotas(project.config.project.region)
+    except aws.error_types() as exc:
+        raise UsageError(f"cannot read the account's load balancer quotas: {exc}") from None
+    lines = check_quotas(services, quotas, "this account's quota")
+    if lines:
+        raise UsageError("\n".join(lines))
+
+
+def check_registry_login(project: Project) -> None:
+    """Registry credentials work before anything is built (ECR's authorization token)."""
+    from flotilla.deploy import aws
+    from flotilla.deploy.ecr import Ecr
+
+    try:
+        Ecr(project.name).login()
+    except aws.error_types() as exc:
+        raise UsageError(
+            f"cannot get registry credentials (ecr get-authorization-token): {exc}",
+            hint="the deploying identity needs ecr:GetAuthorizationToken",
         ) from None
 
 
@@ -141,6 +159,10 @@ def validate(
     resolved = check_services(project, env, services) if read_manifests else []
     check_registry_override()
     identity = aws.caller_identity(project.config.project.region)
+    if env != "local":  # ENV=local keeps the documented defaults preflight used
+        check_account_quotas(project, resolved)
+    if need_docker:
+        check_registry_login(project)
     check_terraform(project)
     client = docker_client() if need_docker else None
     return Context(

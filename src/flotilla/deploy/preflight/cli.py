@@ -14,22 +14,22 @@ MAX_TIMEOUT = 24 * 3600.0
 MAX_VERIFY = 3600.0  # = the manifest's verify_seconds bound
 
 
-def _env(inputs: Inputs, flag: str, env: str) -> Iterator[Violation]:
+def _env(inputs: Inputs, env: str) -> Iterator[Violation]:
     if env not in inputs.environments:
         where = inputs.tfvars(env)
         yield Violation(
             None,
             f"unknown environment {env!r}",
-            f"no {where} ({flag}); allowed: {', '.join(inputs.environments) or '(none defined)'}",
+            f"no {where}; allowed: {', '.join(inputs.environments) or '(none defined)'}",
         )
 
 
 @rule
 def environments(inputs: Inputs) -> Iterator[Violation]:
     cli = inputs.cli
-    yield from _env(inputs, "--to" if cli.command == "promote" else "--env", cli.env)
+    yield from _env(inputs, cli.env)
     if cli.source_env is not None:
-        yield from _env(inputs, "--from", cli.source_env)
+        yield from _env(inputs, cli.source_env)
         if cli.source_env == cli.env:
             yield Violation(None, f"--from and --to are both {cli.env!r}", "nothing to promote")
 

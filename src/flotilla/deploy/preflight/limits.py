@@ -51,9 +51,9 @@ def check_quotas(services: list[Service], quotas: Mapping[str, int], source: str
 
 def account_quotas(region: str) -> dict[str, int]:
     """The account's own ELBv2 limits (the documented defaults where it names none)."""
-    import boto3
+    from flotilla.deploy import aws
 
-    client = boto3.client("elbv2", region_name=region)
+    client = aws.client("elbv2", region)
     found = dict(DEFAULT_QUOTAS)
     for limit in client.describe_account_limits().get("Limits", []):
         name, value = limit.get("Name"), limit.get("Max")
@@ -123,14 +123,16 @@ def container_json(env: dict[str, str], secrets: dict[str, str]) -> int:
 @rule
 def task_definition_size(inputs: Inputs) -> Iterator[Violation]:
     budget = MAX_TASK_DEFINITION - TASK_DEFINITION_OVERHEAD
+    over: dict[tuple[str, int], list[str]] = {}
     for env, service, m in inputs.per_env():
         size = container_json(m.env, m.secrets)
         if size > budget:
-            yield Violation(
-                service.source,
-                "env",
-                f"[env] and [secrets] take {size} bytes of the task definition in {env}; ECS "
-                f"allows {MAX_TASK_DEFINITION} in all, so at most {budget} here (move large "
-                "values to a file in the image or to [secrets])",
-                f"{len(m.env)} variables",
-            )
+            over.setdefault((service.source, size), []).append(env)
+    for (source, size), envs in over.items():
+        yield Violation(
+            source,
+            "env",
+            f"[env] and [secrets] take {size} bytes of the task definition in "
+            f"{', '.join(envs)}; ECS allows {MAX_TASK_DEFINITION} in all, so at most {budget} "
+            "here (move large values to a file in the image or to [secrets])",
+        )

@@ -67,6 +67,14 @@ def project_names(inputs: Inputs) -> Iterator[Violation]:
     """The load balancer is named <project>-<env>: 32 characters at most, in every environment."""
     where = str(inputs.project.root / "flotilla.toml")
     project = inputs.project.name
+    if not re.fullmatch(_ECR_PART, project):
+        yield Violation(
+            where,
+            "project.name",
+            f"gives ECR repositories '{project}/<service>'; ECR allows lowercase letters and "
+            "digits separated by single '.', '_' or '-' (no '-' at the end, no '--')",
+            project,
+        )
     for env in inputs.environments:
         d = Derived(
             "load balancer name",
@@ -93,9 +101,12 @@ def service_names(inputs: Inputs) -> Iterator[Violation]:
                 "ECR repository",
                 repository(project, name),
                 ECR_REPOSITORY,
-                "ECR allows lowercase letters and digits separated by single '.', '_' or '-'",
+                "ECR allows lowercase letters and digits separated by single '.', '_' or '-' "
+                "(no '-' at the end, no '--')",
             )
         ]
+        if not re.fullmatch(_ECR_PART, project):
+            names.pop()  # reported once, against project.name
         for env in inputs.environments:
             names += [
                 Derived("IAM role", role, IAM_ROLE, "IAM allows 1-64 of [A-Za-z0-9+=,.@_-]")
@@ -124,11 +135,11 @@ def version_tags(inputs: Inputs) -> Iterator[Violation]:
     for service in inputs.services:
         tag = version_tag(service.manifest.version)
         if not DOCKER_TAG.fullmatch(tag):
+            plus = " (no '+': drop the build metadata)" if "+" in tag else ""
             yield Violation(
                 service.source,
                 "version",
-                f"gives image tag {tag!r}; Docker allows 1-128 of [A-Za-z0-9_.-] "
-                "(no '+': drop the build metadata)",
+                f"gives image tag {tag!r}; Docker allows 1-128 of [A-Za-z0-9_.-]{plus}",
                 service.manifest.version,
             )
 

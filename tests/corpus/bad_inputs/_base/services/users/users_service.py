@@ -1,0 +1,3 @@
+from flotilla import Plugin
+
+plugin = Plugin("users")
