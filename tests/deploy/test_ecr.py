@@ -18,6 +18,10 @@ pytestmark = pytest.mark.docker
 def test_repository_is_immutable_scanned_encrypted_with_lifecycle(ecr_env: dict[str, str]) -> None:
     project = unique_project()
     ecr = Ecr(project, keep=12)
+    asked: list[dict[str, Any]] = []
+    ecr.client.meta.events.register(
+        "provide-client-params.ecr.CreateRepository", lambda params, **_: asked.append(params)
+    )
     ecr.ensure_repository("orders")
     ecr.ensure_repository("orders")  # idempotent
     repo = ecr.client.describe_repositories(repositoryNames=[f"{project}/orders"])["repositories"][
@@ -25,7 +29,10 @@ def test_repository_is_immutable_scanned_encrypted_with_lifecycle(ecr_env: dict[
     ]
     assert repo["imageTagMutability"] == "IMMUTABLE"
     assert repo["imageScanningConfiguration"]["scanOnPush"] is True
-    assert repo["encryptionConfiguration"]["encryptionType"] in ("AES256", "KMS")
+    # The emulator defaults to AES256 whatever is asked, so check the request Flotilla sent
+    # as well as what the repository reports.
+    assert [a["encryptionConfiguration"] for a in asked] == [{"encryptionType": "AES256"}]
+    assert repo["encryptionConfiguration"]["encryptionType"] == "AES256"
     policy = json.loads(
         ecr.client.get_lifecycle_policy(repositoryName=f"{project}/orders")["lifecyclePolicyText"]
     )

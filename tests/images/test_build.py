@@ -76,7 +76,7 @@ def test_build_tags_skip_and_rebuild(
             "sh",
             "-c",
             "python3 -c 'import flotilla, fastapi' && "
-            "! python3 -c 'import pip' 2>/dev/null && ! command -v gcc cc && "
+            "! python3 -c 'import pip' 2>/dev/null && ! command -v gcc && ! command -v cc && "
             # the runtime wheel: no operator-side code in the image
             "! python3 -c 'import flotilla.deploy' 2>/dev/null && "
             "! python3 -c 'import flotilla.local' 2>/dev/null && "

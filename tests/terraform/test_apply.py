@@ -152,6 +152,7 @@ def test_log_groups_and_task_definitions(stack: Stack, tf_emulator: Emulator) ->
     assert {g["logGroupName"]: g.get("retentionInDays") for g in groups} == {
         f"/ecs/tftest-local/{s.name}": 7 for s in stack.services
     }
+    with_secrets = 0
     for s in stack.services:
         svc = ecs.describe_services(cluster="tftest-local", services=[s.name])["services"][0]
         td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
@@ -160,9 +161,15 @@ def test_log_groups_and_task_definitions(stack: Stack, tf_emulator: Emulator) ->
         assert c["user"] not in ("root", "0") and not c["user"].startswith("0:")
         assert c["stopTimeout"] > 10  # the runtime drains for 10 s
         assert c["logConfiguration"]["logDriver"] == "awslogs"
-        for secret in c.get("secrets", []):
-            assert secret["valueFrom"].startswith("arn:aws:ssm:us-east-1:123456789012:parameter/")
         assert td["cpu"] == str(s.manifest.cpu) and td["requiresCompatibilities"] == ["FARGATE"]
+        wanted = s.manifest.for_env("local").secrets
+        got = {x["name"]: x["valueFrom"] for x in c.get("secrets", [])}
+        assert set(got) == set(wanted), (s.name, got)
+        for name, ref in wanted.items():  # SSM names become this account's ARNs
+            arn = f"arn:aws:ssm:us-east-1:123456789012:parameter{ref}"
+            assert got[name] == (ref if ref.startswith("arn:") else arn), got
+        with_secrets += bool(wanted)
+    assert with_secrets, "no service under test has [secrets]: the check above saw none"
 
 
 def test_execution_role_reads_only_its_own_secrets(stack: Stack, tf_emulator: Emulator) -> None:

@@ -48,7 +48,11 @@ ENTROPY_PLUGINS: tuple[dict[str, Any], ...] = (
 )
 # Pinned hashes and digests: high entropy by design, never secrets.
 EXCLUDE_LINES = "detect_secrets.filters.regex.should_exclude_line"
-HASH_LINES = (r"--hash[= ]sha256:[0-9a-f]{64}", r"sha256:[0-9a-f]{64}")
+HASH_LINES = (
+    r"--hash[= ]sha256:[0-9a-f]{64}",
+    r"sha256:[0-9a-f]{64}",
+    r"^# flotilla-lock-inputs: [0-9a-f]{64}$",
+)
 
 
 def _settings(*, entropy: bool) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from flotilla.deploy.build.lock import lock_problem
 from flotilla.deploy.build.manifest_file import ServiceEntry, Status, write_manifest
 from flotilla.deploy.build.progress import Progress
 from flotilla.deploy.build.source import FlotillaSource, dockerfile_path
-from flotilla.deploy.build.tags import GitInfo, content_tag, git_info, git_remote
+from flotilla.deploy.build.tags import GitInfo, content_tag, git_info, git_remote, service_files
 from flotilla.deploy.build.wheelhouse import deps_wheelhouse, flotilla_wheel
+from flotilla.deploy.secretscan import BASELINE, scan_files
 from flotilla.discovery import Service
 from flotilla.errors import FlotillaError
 from flotilla.project import Project
@@ -148,7 +149,7 @@ def _check(plan: Plan, job: Job, progress: Progress) -> bool:
     from docker.errors import ImageNotFound
 
     name = job.service.name
-    problem = lock_problem(job.service, plan.source)
+    problem = lock_problem(job.service, plan.source) or secrets_problem(job.service)
     if problem:
         _fail(job, problem, progress)
         return False
@@ -159,6 +160,18 @@ def _check(plan: Plan, job: Job, progress: Progress) -> bool:
     _finish(plan, job, image, "unchanged")
     progress.update(name, "unchanged", job.content_tag)
     return False
+
+
+def secrets_problem(service: Service) -> str | None:
+    """detect-secrets over the build context: any finding fails this service's build."""
+    findings = scan_files(service.root, service_files(service))
+    if not findings:
+        return None
+    return (
+        f"possible secret(s) in the build context ({service.root}): "
+        f"{', '.join(f.describe() for f in findings)}; remove them, list the files in "
+        f".flotillaignore, or record reviewed false positives in {BASELINE}"
+    )
 
 
 def _build(plan: Plan, job: Job, progress: Progress) -> None:

@@ -8,7 +8,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from flotilla.deploy.build.source import digest_files, iter_files
+from flotilla.deploy.build.ignore import context_files
+from flotilla.deploy.build.source import digest_files
 from flotilla.discovery import Service
 
 # Build args that label an image without changing what it runs: kept out of the content tag,
@@ -17,9 +18,9 @@ UNHASHED_ARGS = frozenset({"REVISION", "SOURCE", "CONTENT_TAG"})
 
 
 def service_files(service: Service) -> list[tuple[str, Path]]:
-    """What goes to /srv/service: the service folder without its tests (they never run there)."""
-    files = iter_files(service.root, skip=frozenset({"tests"}))
-    return [(str(p.relative_to(service.root)), p) for p in files]
+    """What goes to /srv/service: the service folder without its tests (they never run there)
+    and without what build.ignore leaves out (secrets-shaped files, .flotillaignore)."""
+    return context_files(service.root, skip=frozenset({"tests"}))
 
 
 def content_tag(

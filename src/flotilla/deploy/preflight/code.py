@@ -118,3 +118,16 @@ def requirements(inputs: Inputs) -> Iterator[Violation]:
             problem = requirement_problem(line)
             if problem:
                 yield Violation.plain(f"{path}: line {number}: {line.strip()!r}: {problem}")
+
+
+@rule
+def context_links(inputs: Inputs) -> Iterator[Violation]:
+    """A link out of the service folder would copy a file from elsewhere into the image."""
+    from flotilla.deploy.build.ignore import ignore_spec, outside_links
+
+    for service in inputs.services:
+        for link in outside_links(service.root, ignore_spec(service.root)):
+            yield Violation.plain(
+                f"{service.root}: symlink {link} points outside the service folder; copy the "
+                "file in, or list the link in .flotillaignore"
+            )
