@@ -31,7 +31,8 @@ def test_repository_is_immutable_scanned_encrypted_with_lifecycle(ecr_env: dict[
     assert repo["imageScanningConfiguration"]["scanOnPush"] is True
     # The emulator defaults to AES256 whatever is asked, so check the request Flotilla sent
     # as well as what the repository reports.
-    assert [a["encryptionConfiguration"] for a in asked] == [{"encryptionType": "AES256"}]
+    assert asked, "ensure_repository sent no CreateRepository"
+    assert all(a["encryptionConfiguration"] == {"encryptionType": "AES256"} for a in asked)
     assert repo["encryptionConfiguration"]["encryptionType"] == "AES256"
     policy = json.loads(
         ecr.client.get_lifecycle_policy(repositoryName=f"{project}/orders")["lifecyclePolicyText"]

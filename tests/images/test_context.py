@@ -143,9 +143,10 @@ def test_image_from_a_folder_holding_secrets_has_none_of_them(
     built = build()
     assert built["status"] == "built" and built["content_tag"] != clean["content_tag"]
     listing = docker_engine.containers.run(
-        built["image_id"], ["find", "/srv/service", "-not", "-type", "d"], remove=True
+        built["image_id"], ["find", "-L", "/srv/service/", "-not", "-type", "d"], remove=True
     ).decode()
     files = {line.removeprefix("/srv/service/") for line in listing.split()}
+    assert len(files) > 2, listing
     assert {"app.py", "service.toml", "keep.md"} <= files, files
     assert not files & {*SECRETS_SHAPED, "notes/todo.md", ".flotillaignore"}, files
     assert not any(f.startswith((".env", ".git/", ".aws/", "notes/")) for f in files), files

@@ -1,6 +1,7 @@
 """Tools: terraform on PATH, its version against what the configuration asks for and the
 features it uses (the S3 backend's `use_lockfile` needs 1.10), and the hashicorp/aws provider
-in the plugin directory (Project.tf_plugin_dir) at a version versions.tf accepts, for this platform."""
+in the plugin directory (Project.tf_plugin_dir) at a version versions.tf accepts, for this
+platform."""
 
 from __future__ import annotations
 
