@@ -21,9 +21,9 @@ DEFAULT_QUOTAS: Mapping[str, int] = {
     "rules-per-application-load-balancer": 100,
     "target-groups-per-application-load-balancer": 100,
 }
-RULES_PER_SERVICE = 2  # modules/service: one forward rule, one hiding /metrics and /stats
+RULES_PER_SERVICE = 1  # modules/service: one forward rule (path, path/*)
 MAX_PATTERN = 128  # characters in one path-pattern value
-LONGEST_PATTERN_SUFFIX = "/metrics/*"  # the longest value a service's rules add to its path
+LONGEST_PATTERN_SUFFIX = "/*"  # the longest value a service's rule adds to its path
 MAX_HEALTH_PATH = 1024
 HEALTH_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")
 MAX_TASK_DEFINITION = 64 * 1024  # bytes of JSON ECS accepts for one task definition
