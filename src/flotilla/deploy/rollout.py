@@ -28,6 +28,7 @@ DEFAULT_TIMEOUT = 15 * 60
 
 class RolloutFailed(FlotillaError):
     exit_code = 4
+    service: str | None = None  # the service whose rollout failed, when one did
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,9 @@ def wait(
                     if st.rolled_back or st.rollout_state == "FAILED" or moved:
                         live.update(_table(statuses, done, deadline - clock()))
                         verdict = "rolled back" if (st.rolled_back or moved) else "failed"
-                        raise RolloutFailed(f"rollout of {t.name} {verdict}\n{explain(st)}")
+                        failed = RolloutFailed(f"rollout of {t.name} {verdict}\n{explain(st)}")
+                        failed.service = t.name
+                        raise failed
                     if st.steady:
                         done.add(t.name)
                 left = deadline - clock()

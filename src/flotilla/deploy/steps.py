@@ -149,8 +149,11 @@ def roll_out(
     try:
         statuses = rollout.wait(source, cluster, targets, timeout=timeout, console=console)
     except rollout.RolloutFailed as exc:
+        # The failing service's own failed tasks first, then any other's.
+        failing = exc.service
+        ordered = sorted(targets, key=lambda t: t.name != failing)
         cause = next(
-            (f for t in targets for f in source.failed_tasks(cluster, t.ecs_service)), None
+            (f for t in ordered for f in source.failed_tasks(cluster, t.ecs_service)), None
         )
         if cause is None:
             raise
