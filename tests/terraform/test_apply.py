@@ -79,7 +79,7 @@ def test_one_target_group_and_rules_per_service(stack: Stack, tf_emulator: Emula
         tg = elb.describe_target_groups(TargetGroupArns=[entry["target_group_arn"]])
         group = tg["TargetGroups"][0]
         assert (group["TargetType"], group["Port"]) == ("ip", s.manifest.port)
-        assert group["HealthCheckPath"] == s.manifest.health_path
+        assert group["HealthCheckPath"] == f"{s.manifest.path}/readyz"  # readiness gates traffic
         attrs = elb.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])
         # local.tfvars drains for 5 s (one machine); staging and prod keep 30 s (see below)
         assert {"Key": "deregistration_delay.timeout_seconds", "Value": "5"} in attrs["Attributes"]
