@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,15 +77,22 @@ HIDDEN_SPELLINGS = [
 ]
 
 
-def raw_get(base: str, path: str) -> tuple[int, str]:
+def raw_get(base: str, path: str, attempts: int = 20) -> tuple[int, str]:
+    """GET `path` verbatim. A 503 (the ALB has no target for a moment, e.g. a health check
+    timing out on a loaded machine) says nothing about the path: retried, at most `attempts`."""
     url = urlsplit(base)
-    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode(errors="replace")
-    finally:
-        conn.close()
+    for _ in range(attempts):
+        conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            status, body = resp.status, resp.read().decode(errors="replace")
+        finally:
+            conn.close()
+        if status != 503:
+            break
+        time.sleep(0.5)
+    return status, body
 
 
 def test_hidden_endpoints_by_no_spelling_through_the_alb(project: ScratchProject) -> None:
