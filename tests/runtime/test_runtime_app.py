@@ -168,3 +168,18 @@ def check_hidden(urls: Bases) -> None:
         assert internal.get("/stats").json()["service"] == "tiny"
         assert internal.get("/tiny/stats").json()["service"] == "tiny"
         assert internal.get("/tiny/items/1").status_code == 404  # the app is not served here
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask", "django"])
+def test_openapi_document_lists_no_hidden_endpoint(framework: str) -> None:
+    from pathlib import Path
+
+    orders = Path(__file__).resolve().parents[2] / "services" / "orders"
+    with serve_pair(orders, framework) as urls:
+        doc = httpx.get(f"{urls.public}/orders/openapi.json", timeout=10)
+        assert doc.status_code == 200
+        paths = set(doc.json()["paths"])
+        assert "/orders/healthz" in paths and "/orders/{order_id}" in paths
+        assert not {p for p in paths if "metrics" in p or "stats" in p}, paths
+        # Nor does the internal port serve the app's documents or routes.
+        assert httpx.get(f"{urls.internal}/orders/openapi.json", timeout=10).status_code == 404
