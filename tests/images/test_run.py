@@ -111,6 +111,13 @@ def test_image_runs_read_only_non_root_and_drains(
     box, base = run_image(docker_engine, examples["services"][name], container)
     _wait_healthy(f"{base}/{name}/healthz", box)
     assert requests.get(base + ROUTES[name], timeout=5).status_code == 200
+    # The document written at build time is the one the service serves (none for catalog).
+    kept = box.exec_run(["cat", "/srv/openapi.json"])
+    if name == "catalog":
+        assert kept.exit_code != 0
+    else:
+        served = requests.get(f"{base}/{name}/openapi.json", timeout=5)
+        assert kept.exit_code == 0 and kept.output == served.content
     uid = box.exec_run(["id", "-u"]).output.decode().strip()
     assert uid != "0" and uid.isdigit()
     written = box.exec_run(["sh", "-c", "touch /srv/service/x || touch /opt/x"])

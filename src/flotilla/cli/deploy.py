@@ -90,6 +90,11 @@ def deploy_cmd(
     smoke_url: str | None = SMOKE_URL,
     skip_smoke: bool = SKIP_SMOKE,
     base_image: str | None = BASE_IMAGE,
+    allow_breaking: bool = typer.Option(
+        False,
+        "--allow-breaking",
+        help="Deploy even if the API breaks clients without a major version bump.",
+    ),
     unpin: list[str] = typer.Option(  # noqa: B008
         [],
         "--unpin",
@@ -110,6 +115,7 @@ def deploy_cmd(
         skip_smoke=skip_smoke,
         base_image=base_image,
         unpin=list(unpin),
+        allow_breaking=allow_breaking,
     )
     DeployCommand(project(), env, opts).run()
 

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from flotilla.deploy import gate, pins, smoke, steps
+from flotilla.deploy import contracts, gate, pins, smoke, steps
 from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.metrics import TrafficMetrics, Version
 from flotilla.deploy.preflight import CliValues
@@ -42,6 +42,7 @@ class Options:
     # The traffic metrics verify reads, made when needed (the composition root picks them).
     metrics: Callable[[], TrafficMetrics] | None = None
     auto_rollback: bool = True  # a failed release is rolled back to the last one that passed
+    allow_breaking: bool = False  # deploy an API with breaking changes without a major bump
 
 
 @dataclass
@@ -70,15 +71,20 @@ class PlanCommand:
             verify_seconds=o.verify_seconds,
         )
 
-    def _plan(self) -> tuple[Context, steps.Built, pins.Held, steps.Planned]:
-        """validate -> build -> push -> keep pins -> plan -> review."""
+    def _plan(
+        self,
+    ) -> tuple[Context, steps.Built, pins.Held, steps.Planned, list[contracts.ApiCheck]]:
+        """validate -> build -> push -> keep pins -> plan -> review (API contract included)."""
         from flotilla.deploy.servicemap import service_specs
 
         ctx = self.validate()
         built = steps.build_and_push(ctx, self.console, self.options.base_image)
         specs = service_specs(ctx.services, ctx.env, built.images)
         held = pins.hold(ctx, specs, self.options.unpin)
-        return ctx, built, held, steps.plan(ctx, held.specs, self.console, held.notes)
+        planned = steps.plan(ctx, held.specs, self.console, held.notes)
+        changing = [n for n in planned.review.changed_services if n in built.pushes]
+        checks = steps.review_contracts(ctx, changing, planned, self.console)
+        return ctx, built, held, planned, checks
 
     def run(self) -> steps.Planned:
         return self._plan()[3]
@@ -89,7 +95,11 @@ class DeployCommand(PlanCommand):
     """`flotilla deploy`: the whole pipeline."""
 
     def run(self) -> steps.Planned:
-        ctx, built, held, planned = self._plan()
+        ctx, built, held, planned, checks = self._plan()
+        contracts.refuse(
+            checks, allow_breaking=self.options.allow_breaking, plan_md=str(planned.plan_md)
+        )
+        documents = contracts.store_documents(checks, Ledger.of(ctx.project, ctx.env))
         releases = {
             name: steps.release_for(
                 ctx,
@@ -100,7 +110,7 @@ class DeployCommand(PlanCommand):
                 "deploy",
                 str(built.manifest.get("git_sha", "")),
                 ctx.service(name).manifest.version,
-            )
+            ).model_copy(update={"openapi": documents.get(name, "")})
             for name, p in built.pushes.items()
             if name not in held.pinned  # a pinned service keeps its ledger entry
         }

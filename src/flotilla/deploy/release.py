@@ -75,6 +75,7 @@ class Release(_Frozen):
     version: str
     git_sha: str = ""
     spec: ServiceSpec | None = None
+    openapi: str = ""  # "sha256:..." of its OpenAPI document (kept next to the ledger), or ""
     verdict: Verdict = "passed"
     reason: str = ""
     kind: Kind = "deploy"

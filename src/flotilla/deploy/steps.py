@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -19,6 +19,9 @@ from flotilla.deploy.release import Kind, Release, ServiceSpec, now
 from flotilla.deploy.review import Review, analyse
 from flotilla.deploy.validate import Context
 from flotilla.errors import FlotillaError
+
+if TYPE_CHECKING:
+    from flotilla.deploy.contracts import ApiCheck
 
 
 @dataclass
@@ -117,6 +120,25 @@ def plan(
         console.print(f"services changing: {', '.join(review.changed_services)}")
     console.print(f"review: {md}")
     return Planned(tf, plan_file, review, md)
+
+
+def review_contracts(
+    ctx: Context, changing: list[str], planned: Planned, console: Console
+) -> list[ApiCheck]:
+    """The API contract of each service whose image changes, appended to plan.md."""
+    from flotilla.deploy import contracts
+
+    services = [ctx.service(name) for name in changing]
+    checks = contracts.check(services, Ledger.of(ctx.project, ctx.env))
+    with planned.plan_md.open("a", encoding="utf-8") as md:
+        md.write(contracts.markdown(checks))
+    for c in checks:
+        if c.diff.breaking:
+            how = "allowed: major version bumped" if c.major_bumped else "the gate refuses"
+            console.print(f"[red]API:[/] {c.service}: {len(c.diff.breaking)} breaking ({how})")
+        elif c.diff.additions:
+            console.print(f"API: {c.service}: {len(c.diff.additions)} additions")
+    return checks
 
 
 def apply(planned: Planned, console: Console) -> dict[str, Any]:

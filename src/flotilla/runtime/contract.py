@@ -46,3 +46,31 @@ def contract(manifest: Manifest, folder: Path) -> Contract:
         doc: dict[str, Any] = obj.openapi()
         return Contract(manifest.name, manifest.framework, "fastapi", doc)
     return Contract(manifest.name, manifest.framework, "none", None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flotilla.runtime.contract SERVICE_DIR`: the document's bytes on stdout (exit 0),
+    or why there is none on stderr (exit 3). One process per service, so services whose modules
+    share a name never see each other's code (and the image build can run it too)."""
+    import sys
+
+    from flotilla.errors import FlotillaError
+    from flotilla.runtime.loader import read_service
+    from flotilla.runtime.openapi import dumps
+
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0])
+    try:
+        found = contract(read_service(folder), folder)
+    except FlotillaError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if found.document is None:
+        print(found.note, file=sys.stderr)
+        return 3
+    sys.stdout.buffer.write(dumps(found.document))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
