@@ -233,6 +233,16 @@ def test_4a_rollback_pins_rollback_without_a_service_refuses_and_unpin_clears(
     assert code == 0 and "unpinned orders in local (was pinned at release 3" in out, out
     assert stack.ledger_object("orders")["pin"] is None
     assert stack.ledger("orders") == before["orders"]["history"]
+    # They read the environment: a service whose folder is gone still shows.
+    gone = stack.root / "services/users"
+    shutil.move(gone, stack.root / "users-away")
+    try:
+        code, out = stack.run("releases", "--env", "local", "users", capsys=capsys)
+        assert code == 0 and "users" in out and "deploy" in out, out
+        code, out = stack.run("status", "--env", "local", capsys=capsys)
+        assert code == 0 and "users" in out and "COMPLETED" in out, out
+    finally:
+        shutil.move(stack.root / "users-away", gone)
 
 
 def test_4b_promote_deploys_the_digests_the_source_runs_without_building(
