@@ -81,6 +81,11 @@ def commands(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
         out[f"baseline {fw}"] = ([py, *factory], env)
         out[f"now {fw}"] = ([py, "-m", "flotilla.cli", "serve", str(folder)], {})
     asyncd = service(root, "bench-async", "fastapi", PLUGIN.replace("def item", "async def item"))
+    factory = ["-m", "uvicorn", "--factory", "flotilla.runtime.server:create_app"]
+    out["baseline fastapi, async def"] = (
+        [py, *factory],
+        {"PYTHONPATH": old, "FLOTILLA_SERVICE_DIR": str(asyncd)},
+    )
     out["now fastapi, async def"] = ([py, "-m", "flotilla.cli", "serve", str(asyncd)], {})
     return out
 
@@ -150,6 +155,22 @@ def main() -> int:
         ("flask plugin / baseline", rps["now flask"] / rps["baseline flask"], ">= 1.3", 1.3),
         ("django plugin / baseline", rps["now django"] / rps["baseline django"], ">= 1.3", 1.3),
     ]
+    checks.append(
+        (
+            "fastapi async def plugin / bare Starlette",
+            rps["now fastapi, async def"] / rps["starlette"],
+            ">= 0.5",
+            0.5,
+        )
+    )
+    checks.append(
+        (
+            "fastapi async def plugin / baseline async def",
+            rps["now fastapi, async def"] / rps["baseline fastapi, async def"],
+            ">= 2",
+            2.0,
+        )
+    )
     p99_ratio = p99["now fastapi"] / p99["baseline fastapi"]
     rows = [f"| {n} | {rps[n]:,.0f} | {p99[n]:.2f} |" for n in names]
     verdicts = [
