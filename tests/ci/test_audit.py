@@ -50,7 +50,15 @@ def test_allowed_licences_pass(audit_project) -> None:  # type: ignore[no-untype
     root = audit_project({"web": [f"requests=={REQUESTS}"]}, 'allow = ["Apache-2.0"]')
     proc = run_flotilla(root, "audit", "--offline")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "audit passed" in proc.stdout
+    # --offline checks no vulnerabilities: "passed" would claim more than was checked.
+    assert "audit licences passed; vulnerabilities NOT checked" in proc.stdout
+    assert "audit passed" not in proc.stdout
+    doc = run_flotilla(root, "audit", "--offline", "--json", "-")
+    assert doc.returncode == 0, doc.stderr
+    assert json.loads(doc.stdout)["vuln_problem"].startswith("--offline")
+    strict = root / "flotilla.toml"
+    strict.write_text(strict.read_text() + "require_vuln_db = true\n")
+    assert run_flotilla(root, "audit", "--offline").returncode == 1
 
 
 def test_bad_allow_list_entry_is_a_usage_error(audit_project) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from flotilla.errors import FlotillaError
+from flotilla.interrupts import Interrupted
 
 app = typer.Typer(
     name="flotilla",
@@ -61,6 +62,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv)
     try:
         app(args=argv)
+    except Interrupted as exc:
+        if debug:
+            raise
+        err_console.print(f"[bold red]interrupted[/] ({exc}); re-run the same command to finish")
+        sys.exit(exc.exit_code)
     except FlotillaError as exc:
         if debug:
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,8 @@ def audit_cmd(
     ] = None,
     offline: Annotated[bool, typer.Option("--offline", help="No network: licences only.")] = False,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the JSON report here.")
+        Path | None,
+        typer.Option("--json", help="Write the JSON report here ('-': stdout, tables to stderr)."),
     ] = None,
 ) -> None:
     """Check every service's dependencies: a disallowed licence or a known vulnerability
@@ -40,12 +42,16 @@ def audit_cmd(
             f"known: {', '.join(names) or '(none in services/)'}"
         )
     chosen = [s for s in found if not services or s.name in services]
-    console = Console()
+    to_stdout = json_out == Path("-")
+    console = Console(stderr=to_stdout)
     with console.status("reading pins…"):
         targets = [service_pins(s.name, s.root, s.manifest.framework) for s in chosen]
     with console.status("asking PyPI and pip-audit…"):
         result = run(cfg, targets, offline=offline)
     report.render(result, console)
-    report.to_json(result, json_out or project.build_dir / "audit.json")
+    if to_stdout:
+        print(json.dumps(report.as_dict(result), indent=2))
+    else:
+        report.to_json(result, json_out or project.build_dir / "audit.json")
     if result.failures:
         raise FlotillaError(f"audit failed: {len(result.failures)} problem(s), listed above")

@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 
 from flotilla.cli import app
+from flotilla.interrupts import interruptible
 
 
 @app.command("build")
+@interruptible
 def build_cmd(
     services: Annotated[
         list[str] | None, typer.Argument(help="Services to build (default: all).")

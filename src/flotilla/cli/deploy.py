@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from flotilla.cli import app
+from flotilla.interrupts import interruptible
 
 if TYPE_CHECKING:  # imported lazily at run time: `flotilla --help` loads no boto3
     from collections.abc import Callable
@@ -37,6 +38,9 @@ VERIFY_SECONDS = typer.Option(
     "the manifest's verify_seconds, else 20 in local, 180 in AWS).",
 )
 BASE_IMAGE = typer.Option(None, "--base-image", help="Python base image for the build.")
+WAIT_LOCK = typer.Option(
+    0.0, "--wait-lock", min=0, help="Seconds to wait for another deploy's lock (default: refuse)."
+)
 
 
 def traffic_metrics(env: str, root: Path) -> Callable[[], TrafficMetrics]:
@@ -74,6 +78,7 @@ def project() -> Project:
 
 
 @app.command("plan")
+@interruptible
 def plan_cmd(env: str = ENV, base_image: str | None = BASE_IMAGE) -> None:
     """Validate, build, push, plan and review; writes build/<env>/plan.md. Applies nothing."""
     from flotilla.deploy.pipeline import PlanCommand
@@ -82,6 +87,7 @@ def plan_cmd(env: str = ENV, base_image: str | None = BASE_IMAGE) -> None:
 
 
 @app.command("deploy")
+@interruptible
 def deploy_cmd(
     env: str = ENV,
     timeout: float = TIMEOUT,
@@ -101,6 +107,7 @@ def deploy_cmd(
         help="Deploy this pinned service from the working tree (repeatable).",
     ),
     verify_seconds: float | None = VERIFY_SECONDS,
+    wait_lock: float = WAIT_LOCK,
 ) -> None:
     """Validate, build, push, plan, review, gate, apply, roll out, smoke, verify, record."""
     from flotilla.deploy.pipeline import DeployCommand
@@ -116,11 +123,13 @@ def deploy_cmd(
         base_image=base_image,
         unpin=list(unpin),
         allow_breaking=allow_breaking,
+        wait_lock=wait_lock,
     )
     DeployCommand(project(), env, opts).run()
 
 
 @app.command("rollback")
+@interruptible
 def rollback_cmd(
     service: str | None = typer.Argument(None, help="The service to roll back."),
     env: str = ENV,
@@ -136,6 +145,7 @@ def rollback_cmd(
     smoke_url: str | None = SMOKE_URL,
     skip_smoke: bool = SKIP_SMOKE,
     verify_seconds: float | None = VERIFY_SECONDS,
+    wait_lock: float = WAIT_LOCK,
 ) -> None:
     """Re-apply SERVICE's previous passed release (or --to one) exactly, from the ledger,
     and pin it there; no rebuild, and the working tree is not read."""
@@ -149,6 +159,7 @@ def rollback_cmd(
         yes=yes,
         smoke_url=smoke_url,
         skip_smoke=skip_smoke,
+        wait_lock=wait_lock,
     )
     RollbackCommand(project(), env, service, to, opts, all=all_services).run()
 
@@ -181,3 +192,27 @@ def releases_cmd(
     from flotilla.deploy.views import ReleasesCommand
 
     ReleasesCommand(project(), env, service).run()
+
+
+@app.command("unlock")
+def unlock_cmd(env: str = ENV, yes: bool = YES) -> None:
+    """Break ENV's deploy lock (after asking), e.g. one left by a deploy that was killed."""
+    from rich.console import Console
+
+    from flotilla.deploy.lock import DeployLock
+    from flotilla.deploy.validate import select_environment
+
+    proj = project()
+    select_environment(proj, env)
+    lock = DeployLock.of(proj, env)
+    found = lock.read()
+    if found is None:
+        Console().print(f"{env} is not locked ({lock.where})", highlight=False)
+        return
+    holder, etag = found
+    Console().print(f"{env} is locked by {holder.describe()}", highlight=False)
+    if not yes and not typer.confirm("break this lock? (only if that deploy is dead)"):
+        raise typer.Exit(1)
+    if not lock.break_(etag):
+        raise typer.Exit(5)  # it changed hands meanwhile: someone holds it now
+    Console().print(f"unlocked {env}", highlight=False)

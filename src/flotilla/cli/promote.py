@@ -12,13 +12,16 @@ from flotilla.cli.deploy import (
     SKIP_SMOKE,
     TIMEOUT,
     VERIFY_SECONDS,
+    WAIT_LOCK,
     YES,
     options,
     project,
 )
+from flotilla.interrupts import interruptible
 
 
 @app.command("promote")
+@interruptible
 def promote_cmd(
     source: Annotated[
         str, typer.Option("--from", help="Environment whose release is promoted.")
@@ -29,6 +32,7 @@ def promote_cmd(
     yes: bool = YES,
     skip_smoke: bool = SKIP_SMOKE,
     verify_seconds: float | None = VERIFY_SECONDS,
+    wait_lock: float = WAIT_LOCK,
 ) -> None:
     """Deploy to --to exactly the images --from runs now (same digests), through plan,
     review, gate, apply, rollout, smoke and the ledger."""
@@ -41,5 +45,6 @@ def promote_cmd(
         yes=yes,
         skip_smoke=skip_smoke,
         verify_seconds=verify_seconds,
+        wait_lock=wait_lock,
     )
     PromoteCommand(project(), source, target, opts).run()

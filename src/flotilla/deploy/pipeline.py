@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from flotilla.deploy import contracts, gate, pins, smoke, steps
+from flotilla.deploy import contracts, gate, lock, pins, smoke, steps
 from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.metrics import TrafficMetrics, Version
 from flotilla.deploy.preflight import CliValues
@@ -43,6 +43,7 @@ class Options:
     metrics: Callable[[], TrafficMetrics] | None = None
     auto_rollback: bool = True  # a failed release is rolled back to the last one that passed
     allow_breaking: bool = False  # deploy an API with breaking changes without a major bump
+    wait_lock: float = 0.0  # seconds to wait for another deploy's lock (0: refuse, exit 5)
 
 
 @dataclass
@@ -72,12 +73,12 @@ class PlanCommand:
         )
 
     def _plan(
-        self,
+        self, ctx: Context | None = None
     ) -> tuple[Context, steps.Built, pins.Held, steps.Planned, list[contracts.ApiCheck]]:
         """validate -> build -> push -> keep pins -> plan -> review (API contract included)."""
         from flotilla.deploy.servicemap import service_specs
 
-        ctx = self.validate()
+        ctx = ctx or self.validate()
         built = steps.build_and_push(ctx, self.console, self.options.base_image)
         specs = service_specs(ctx.services, ctx.env, built.images)
         held = pins.hold(ctx, specs, self.options.unpin)
@@ -95,7 +96,13 @@ class DeployCommand(PlanCommand):
     """`flotilla deploy`: the whole pipeline."""
 
     def run(self) -> steps.Planned:
-        ctx, built, held, planned, checks = self._plan()
+        """Validated, then locked (before anything is built) until it is done."""
+        ctx = self.validate()
+        with lock.held(self.project, self.env, self.console, self.options.wait_lock):
+            return self._deploy(ctx)
+
+    def _deploy(self, ctx: Context) -> steps.Planned:
+        ctx, built, held, planned, checks = self._plan(ctx)
         contracts.refuse(
             checks, allow_breaking=self.options.allow_breaking, plan_md=str(planned.plan_md)
         )
@@ -142,21 +149,27 @@ def execute(
         confirm=options.confirm,
     )
     changed = planned.review.changed_services
-    versions: dict[str, Version] = {}
-    if planned.review.has_changes:
-        outputs = steps.apply(planned, console)
-        steps.require_outputs(outputs)
-        try:
-            versions = steps.roll_out(ctx, outputs, changed, specs, options.timeout, console)
-        except RolloutFailed as exc:
-            reason = f"rollout: {exc.message.splitlines()[0]}"
-            fail(
-                ctx, {n: reason for n in releases if n in changed}, releases, options, console, exc
-            )
-    else:
-        console.print("nothing to apply")
-        outputs = dict(planned.tf.output())
-    failed = check(ctx, outputs, changed, versions, specs, options, console)
+    with steps.recorded_if_interrupted(ctx, releases, console, pin=pin):
+        versions: dict[str, Version] = {}
+        if planned.review.has_changes:
+            outputs = steps.apply(planned, console)
+            steps.require_outputs(outputs)
+            try:
+                versions = steps.roll_out(ctx, outputs, changed, specs, options.timeout, console)
+            except RolloutFailed as exc:
+                reason = f"rollout: {exc.message.splitlines()[0]}"
+                fail(
+                    ctx,
+                    {n: reason for n in releases if n in changed},
+                    releases,
+                    options,
+                    console,
+                    exc,
+                )
+        else:
+            console.print("nothing to apply")
+            outputs = dict(planned.tf.output())
+        failed = check(ctx, outputs, changed, versions, specs, options, console)
     steps.record(ctx, {n: r for n, r in releases.items() if n not in failed}, console, pin=pin)
     if failed:
         error = smoke.CheckFailed(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from flotilla.deploy import steps
+from flotilla.deploy import lock, steps
 from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.pipeline import Options, execute
 from flotilla.deploy.preflight import CliValues
@@ -58,6 +58,10 @@ class PromoteCommand:
             verify_seconds=self.options.verify_seconds,
         )
         ctx = validate(self.project, cli, need_docker=False)
+        with lock.held(self.project, self.target, self.console, self.options.wait_lock):
+            return self._promote(ctx)
+
+    def _promote(self, ctx: Context) -> steps.Planned:
         releases = self.resolve(ctx)
         for name, rel in releases.items():
             self.console.print(

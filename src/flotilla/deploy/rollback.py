@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from rich.console import Console
 
-from flotilla.deploy import gate, steps
+from flotilla.deploy import gate, lock, steps
 from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.pipeline import Options, execute
 from flotilla.deploy.preflight import CliValues
@@ -158,7 +158,8 @@ class RollbackCommand:
             targets = {self.service: self.target(ctx, ledger, self.service)}
         else:
             targets = self.every_target(ctx, ledger)
-        return restore(ctx, targets, self.options, self.console, pin=True, ledger=ledger)
+        with lock.held(self.project, self.env, self.console, self.options.wait_lock):
+            return restore(ctx, targets, self.options, self.console, pin=True, ledger=ledger)
 
     def target(self, ctx: Context, ledger: Ledger, name: str) -> Release:
         history = ledger.history(name)

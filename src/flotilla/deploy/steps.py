@@ -3,6 +3,8 @@ roll out, smoke, record). Commands in `pipeline.py` compose them in order."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from flotilla.deploy.release import Kind, Release, ServiceSpec, now
 from flotilla.deploy.review import Review, analyse
 from flotilla.deploy.validate import Context
 from flotilla.errors import FlotillaError
+from flotilla.interrupts import Interrupted, deferred
 
 if TYPE_CHECKING:
     from flotilla.deploy.contracts import ApiCheck
@@ -272,6 +275,22 @@ def record(
             table.add_row(r.service, str(r.number), r.tag, r.digest[7:19], kind, r.verdict)
         console.print(table)
     return done
+
+
+@contextlib.contextmanager
+def recorded_if_interrupted(
+    ctx: Context, releases: dict[str, Release], console: Console, *, pin: bool = False
+) -> Iterator[None]:
+    """From apply on, an interrupt records the releases as `interrupted` before it exits:
+    the environment may run them in part, and `releases` should say so."""
+    try:
+        yield
+    except Interrupted as exc:
+        with deferred("recording the interrupted release in the ledger"):
+            reason = f"{exc} during apply, rollout or smoke test"
+            record(ctx, {n: r.with_verdict("interrupted", reason) for n, r in releases.items()},
+                   console, pin=pin)  # fmt: skip
+        raise
 
 
 def release_for(

@@ -31,6 +31,7 @@ import python_terraform
 
 from flotilla.deploy import aws
 from flotilla.errors import FlotillaError, UsageError
+from flotilla.interrupts import stop_child
 from flotilla.project import Project
 
 IsFlagged = python_terraform.IsFlagged
@@ -72,22 +73,37 @@ class _Runner(python_terraform.Terraform):  # type: ignore[misc]
                 stderr=subprocess.PIPE,
                 text=True,
                 bufsize=1,
+                # Its own session: a Ctrl-C reaches Flotilla only, which passes terraform one
+                # SIGINT (two make terraform quit at once, its state lock still held).
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise FlotillaError(
                 "terraform is not installed (or not on PATH)",
                 hint="install Terraform >= 1.5: https://developer.hashicorp.com/terraform/install",
             ) from None
-        err: list[str] = []
-        reader = threading.Thread(target=lambda: err.extend(proc.stderr or []), daemon=True)
-        reader.start()
         out: list[str] = []
-        for line in proc.stdout or []:
-            out.append(line)
-            if self.on_output:
-                self.on_output(line.rstrip("\n"))
-        code = proc.wait()
-        reader.join()
+        err: list[str] = []
+
+        def read_out() -> None:
+            for line in proc.stdout or []:
+                out.append(line)
+                if self.on_output:
+                    self.on_output(line.rstrip("\n"))
+
+        readers = [
+            threading.Thread(target=read_out, daemon=True),
+            threading.Thread(target=lambda: err.extend(proc.stderr or []), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            code = proc.wait()
+        except BaseException:  # Interrupted, KeyboardInterrupt: let terraform unlock first
+            stop_child(proc, f"terraform {cmd}")
+            raise
+        for reader in readers:
+            reader.join()
         return code, "".join(out), "".join(err)
 
 

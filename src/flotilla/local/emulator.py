@@ -43,6 +43,9 @@ class Emulator:
     port: int = field(default_factory=free_port)
     region: str = "us-east-1"
     log_path: Path | None = None
+    # One request at a time (flotilla.local.moto_serial); False: moto's stock server, whose
+    # concurrent requests race (bench/soak_local_apply.py compares the two).
+    serial: bool = True
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -60,17 +63,15 @@ class Emulator:
     def start(self, timeout: float = 30.0) -> Emulator:
         if is_up(self.url):
             return self  # already running (ENV=local started it earlier)
-        # The venv's own moto first: a moto_server elsewhere on PATH may be another version.
-        beside = Path(sys.executable).parent / "moto_server"
-        exe = str(beside) if beside.exists() else shutil.which("moto_server") or "moto_server"
         env = {
             **os.environ,
             # AWS-managed IAM policies (e.g. AmazonECSTaskExecutionRolePolicy) exist only then.
             "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+            "MOTO_PORT": str(self.port),  # moto builds its own URLs from it
         }
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [exe, "-H", "127.0.0.1", "-p", str(self.port)],
+            [*self._server(), "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -85,6 +86,13 @@ class Emulator:
             time.sleep(0.2)
         self.stop()
         raise FlotillaError(f"the AWS emulator (moto_server) did not start on {self.url}")
+
+    def _server(self) -> list[str]:
+        if self.serial:
+            return [sys.executable, "-m", "flotilla.local.moto_serial"]
+        # The venv's own moto first: a moto_server elsewhere on PATH may be another version.
+        beside = Path(sys.executable).parent / "moto_server"
+        return [str(beside) if beside.exists() else shutil.which("moto_server") or "moto_server"]
 
     def reset(self) -> None:
         """Forget all emulated resources (moto's own reset endpoint)."""

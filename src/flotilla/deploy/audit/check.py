@@ -176,7 +176,7 @@ def run(
                 )
             rows.append(row)
         audits.append(ServiceAudit(target.service, target.source, rows))
-    if vuln_problem and not offline:
+    if vuln_problem and (cfg.require_vuln_db or not offline):
         msg = f"vulnerabilities NOT checked: {vuln_problem}"
         (failures if cfg.require_vuln_db else warnings).append(msg)
     return Result(audits, vuln_problem, network_problem, failures, warnings)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 
 from flotilla.deploy.audit.check import Result, Row
+from flotilla.tables import fitted
 
 _LICENCE_STYLE = {"ok": "green", "disallowed": "bold red", "unknown": "yellow", "ignored": "dim"}
 
 
-def _vuln_cell(row: Row) -> str:
+def _vuln_cell(row: Row, shared_note: str | None) -> str:
     if row.vuln_status == "found":
         return "[bold red]" + "\n".join(row.vulns) + "[/]"
     if row.vuln_status == "none":
         return "[green]none known[/]"
-    return f"[yellow]unchecked[/] [dim]({escape(row.vuln_note)})[/]" if row.vuln_note else "?"
+    if row.vuln_note and row.vuln_note not in (shared_note or ""):  # else said in the panel
+        return f"[yellow]unchecked[/] [dim]({escape(row.vuln_note)})[/]"
+    return "[yellow]unchecked[/]"
 
 
 def _latest_cell(row: Row) -> str:
@@ -31,14 +34,10 @@ def _latest_cell(row: Row) -> str:
 
 
 def render(result: Result, console: Console) -> None:
+    headers = ("package", "version", "licence", "latest release", "vulnerabilities")
+    shared = result.vuln_problem
     for svc in result.services:
-        table = Table(
-            title=f"[bold]{svc.service}[/]  [dim]{svc.source}[/]",
-            title_justify="left",
-            expand=False,
-        )
-        for col in ("package", "version", "licence", "latest release", "vulnerabilities"):
-            table.add_column(col)
+        rows = []
         for row in svc.rows:
             style = _LICENCE_STYLE[row.licence_status]
             lic = f"[{style}]{row.licence or 'unknown'}[/]"
@@ -46,9 +45,19 @@ def render(result: Result, console: Console) -> None:
                 lic += " [bold red]NOT ALLOWED[/]"
             if row.licence_from and row.licence_from != "installed":
                 lic += f" [dim]({escape(row.licence_from)})[/]"
-            table.add_row(row.package, row.version, lic, _latest_cell(row), _vuln_cell(row))
+            rows.append([row.package, row.version, lic, _latest_cell(row), _vuln_cell(row, shared)])
         if not svc.rows:
-            table.add_row("[dim](no dependencies)[/]", "", "", "", "")
+            rows.append(["[dim](no dependencies)[/]", "", "", "", ""])
+        # Narrow terminals lose the latest-release column first (stale ones are warned below).
+        table = fitted(
+            headers,
+            rows,
+            console.width,
+            droppable=("latest release",),
+            title=f"[bold]{svc.service}[/]  [dim]{svc.source}[/]",
+            title_justify="left",
+            expand=False,
+        )
         console.print(table)
     if result.vuln_problem:
         console.print(
@@ -68,7 +77,13 @@ def render(result: Result, console: Console) -> None:
     for f in result.failures:
         console.print(f"[bold red]fail:[/] {escape(f)}", highlight=False)
     packages = sum(len(s.rows) for s in result.services)
-    verdict = "[bold red]FAILED[/]" if result.failures else "[bold green]passed[/]"
+    # "passed" only when the vulnerabilities were checked too.
+    if result.failures:
+        verdict = "[bold red]FAILED[/]"
+    elif result.vuln_problem:
+        verdict = "[bold green]licences passed[/]; [bold yellow]vulnerabilities NOT checked[/]"
+    else:
+        verdict = "[bold green]passed[/]"
     console.print(
         f"audit {verdict}: {len(result.services)} services, {packages} packages, "
         f"{len(result.failures)} failures, {len(result.warnings)} warnings"
@@ -77,7 +92,11 @@ def render(result: Result, console: Console) -> None:
 
 def to_json(result: Result, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {
+    path.write_text(json.dumps(as_dict(result), indent=2) + "\n")
+
+
+def as_dict(result: Result) -> dict[str, Any]:
+    return {
         "failures": result.failures,
         "warnings": result.warnings,
         "vuln_problem": result.vuln_problem,
@@ -103,4 +122,3 @@ def to_json(result: Result, path: Path) -> None:
             for s in result.services
         },
     }
-    path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -1,0 +1,145 @@
+"""Faults against a real ENV=local environment: Ctrl-C mid-apply and mid-rollout, two deploys
+at once. Each leaves nothing half-done and a re-run converges. One environment for the module;
+the steps run in order (each starts from the state the previous one left)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from tests.fixtures.local_env import FLOTILLA, VERSION_ROUTE, ScratchProject, scratch_project
+
+from flotilla.local.emulator import FAKE_CREDENTIALS
+
+pytestmark = [pytest.mark.docker, pytest.mark.terraform, pytest.mark.slow]
+STATE_BUCKET = "flotilla-tfstate-local"
+DEPLOY_LOCK = "flotilla/local/deploy.lock"
+TF_LOCK = "flotilla/local/terraform.tfstate.tflock"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchProject]:
+    with scratch_project(tmp_path_factory.mktemp("faults")) as p:
+        yield p
+
+
+def s3(p: ScratchProject) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=p.env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def exists(p: ScratchProject, key: str) -> bool:
+    try:
+        s3(p).head_object(Bucket=STATE_BUCKET, Key=key)
+    except s3(p).exceptions.ClientError:
+        return False
+    return True
+
+
+def start(p: ScratchProject, *args: str) -> subprocess.Popen[str]:
+    """A flotilla command in its own process group, as a terminal's foreground job."""
+    return subprocess.Popen(
+        [FLOTILLA, *args],
+        cwd=p.root,
+        env=p.env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def children(pid: int) -> list[str]:
+    """Command lines of `pid`'s child processes."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def ctrl_c_when(proc: subprocess.Popen[str], ready: Callable[[], bool]) -> tuple[int, str]:
+    """Ctrl-C (SIGINT to the process group) once `ready()` holds; its exit code and output."""
+    deadline = time.monotonic() + 900
+    while proc.poll() is None and not ready() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the command ended before the moment to interrupt it"
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=900)
+    return proc.returncode, out + err
+
+
+def test_ctrl_c_mid_apply_leaves_no_lock_and_a_rerun_converges(project: ScratchProject) -> None:
+    proc = start(project, "deploy", "--env", "local", "--yes")
+    code, out = ctrl_c_when(proc, lambda: any(" apply " in c for c in children(proc.pid)))
+    assert code == 130, out[-3000:]
+    assert "interrupted" in out and "Traceback" not in out, out[-3000:]
+    assert not exists(project, DEPLOY_LOCK) and not exists(project, TF_LOCK)
+    releases = project.run("releases", "--env", "local")
+    assert releases.stdout.count("interrupted") == 3, releases.stdout + releases.stderr
+    r = project.deploy()
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    plan = project.run("plan", "--env", "local")
+    assert plan.returncode == 0 and "plan: no changes" in plan.stdout, plan.stdout[-3000:]
+    assert not exists(project, DEPLOY_LOCK) and not exists(project, TF_LOCK)
+
+
+def test_two_deploys_at_once_one_runs_the_other_exits_5_having_built_nothing(
+    project: ScratchProject,
+) -> None:
+    procs = [start(project, "deploy", "--env", "local", "--yes") for _ in range(2)]
+    results = [(p.wait(timeout=1200), "".join(p.communicate())) for p in procs]
+    refused_ones = [out for code, out in results if code == 5]
+    assert len(refused_ones) == 1, [(code, out[-2000:]) for code, out in results]
+    ran = next(out for code, out in results if code != 5)
+    assert "plan:" in ran and "locked" not in ran, ran[-3000:]  # it ran the whole pipeline
+    refused = refused_ones[0]
+    assert "local is locked by another deploy" in refused and "running `flotilla deploy" in refused
+    assert "since 20" in refused and "Traceback" not in refused
+    assert "images" not in refused and "pushed" not in refused  # no build/push table
+    assert not exists(project, DEPLOY_LOCK)
+
+
+def test_ctrl_c_mid_rollout_then_rerun_serves_the_new_version(project: ScratchProject) -> None:
+    import json
+
+    import requests
+
+    with (project.root / "services/orders/orders_service.py").open("a") as f:
+        f.write(VERSION_ROUTE)
+    project.commit("orders: /version")
+    status = project.root / ".flotilla/local/status.json"
+
+    def rolling() -> bool:
+        try:
+            orders = json.loads(status.read_text())["services"].get("local/orders", {})
+        except (OSError, ValueError):
+            return False
+        return bool(orders.get("rollout_state") == "IN_PROGRESS")
+
+    proc = start(project, "deploy", "--env", "local", "--yes")
+    code, out = ctrl_c_when(proc, rolling)
+    assert code == 130 and "Traceback" not in out, out[-3000:]
+    assert not exists(project, DEPLOY_LOCK) and not exists(project, TF_LOCK)
+    releases = project.run("releases", "--env", "local", "orders")
+    assert "interrupted" in releases.stdout, releases.stdout + releases.stderr
+    r = project.deploy()
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    got = requests.get(f"{project.alb}/orders/meta/version", timeout=10)
+    assert got.json() == {"version": "2"}
