@@ -107,3 +107,15 @@ def test_exit_codes_reach_the_shell(tmp_path: Path, args: list[str], code: int) 
         env=env,
     )
     assert result.returncode == code, result.stderr
+
+
+def test_an_unreachable_aws_endpoint_is_named() -> None:
+    """Mid-deploy, a botocore connection failure is one line naming the endpoint."""
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+    from flotilla.cli import _unreachable_endpoint
+
+    url = "http://127.0.0.1:9/"
+    assert _unreachable_endpoint(EndpointConnectionError(endpoint_url=url)) == url
+    assert _unreachable_endpoint(ConnectTimeoutError(endpoint_url=url)) == url
+    assert _unreachable_endpoint(ValueError("x")) is None

@@ -64,12 +64,16 @@ def start(p: ScratchProject, *args: str) -> subprocess.Popen[str]:
 def children(pid: int) -> list[str]:
     """Command lines of `pid`'s child processes."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == pid:
-                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except (OSError, ValueError, IndexError):
+            stat = Path("/proc", entry, "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(
+                    Path("/proc", entry, "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                )
+        except (OSError, ValueError, IndexError):  # it ended meanwhile
             continue
     return found
 
@@ -128,9 +132,10 @@ def test_ctrl_c_mid_rollout_then_rerun_serves_the_new_version(project: ScratchPr
 
     def rolling() -> bool:
         try:
-            orders = json.loads(status.read_text())["services"].get("local/orders", {})
-        except (OSError, ValueError):
+            services = json.loads(status.read_text())["services"]
+        except (OSError, ValueError, KeyError):
             return False
+        orders = next((v for k, v in services.items() if k.endswith("/orders")), {})
         return bool(orders.get("rollout_state") == "IN_PROGRESS")
 
     proc = start(project, "deploy", "--env", "local", "--yes")
@@ -143,3 +148,59 @@ def test_ctrl_c_mid_rollout_then_rerun_serves_the_new_version(project: ScratchPr
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     got = requests.get(f"{project.alb}/orders/meta/version", timeout=10)
     assert got.json() == {"version": "2"}
+
+
+def test_80_columns_cut_no_value_and_json_has_everything(project: ScratchProject) -> None:
+    import json
+
+    narrow = {**project.env, "COLUMNS": "80"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FLOTILLA, *args], cwd=project.root, env=narrow, text=True, capture_output=True
+        )
+
+    doc = json.loads(run("releases", "--env", "local", "--json").stdout)["releases"]
+    table = run("releases", "--env", "local")
+    assert table.returncode == 0 and "…" not in table.stdout, table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    for r in doc:  # every tag, date and name whole
+        assert r["tag"] in table.stdout and r["service"] in table.stdout
+        assert r["time"].replace("+00:00", "Z") in table.stdout
+    status = json.loads(run("status", "--env", "local", "--json").stdout)["services"]
+    table = run("status", "--env", "local")
+    assert table.returncode == 0 and "…" not in table.stdout, table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    for s in status:
+        assert s["tag"] in table.stdout and s["service"] in table.stdout
+    audit = run("audit", "--offline")
+    assert "…" not in audit.stdout and "vulnerabilities NOT checked" in audit.stdout
+    assert max(len(line) for line in audit.stdout.splitlines()) <= 80
+
+
+def test_a_second_checkout_uses_the_running_environment(
+    project: ScratchProject, tmp_path: Path
+) -> None:
+    import shutil
+
+    second = tmp_path / "second-checkout"
+    for name in ("services", "infra", "docker", "scripts"):
+        shutil.copytree(project.root / name, second / name, symlinks=True)
+    shutil.copy(project.root / "flotilla.toml", second / "flotilla.toml")
+    other = ScratchProject(second, {**project.env, "FLOTILLA_ROOT": str(second)})
+    subprocess.run(["git", "init", "-q"], cwd=second, check=True)
+    other.commit("a second checkout")
+    status = other.run("status", "--env", "local")
+    assert status.returncode == 0 and "orders" in status.stdout, status.stdout + status.stderr
+    logs = other.run("logs", "orders", "--tail", "5")
+    assert logs.returncode == 0 and logs.stdout.strip(), logs.stderr
+    r = other.deploy()
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    # A different project on the same ports is told which project holds them.
+    (second / "flotilla.toml").write_text(
+        (second / "flotilla.toml").read_text().replace('name = "flotilla"', 'name = "another"')
+    )
+    up = other.run("local", "up")
+    assert up.returncode == 2, up.stdout + up.stderr
+    assert "held by the local environment of Flotilla project 'flotilla'" in up.stderr
+    assert str(project.root) in up.stderr and "Traceback" not in up.stderr

@@ -77,6 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # anything else is a bug or an environment fault
         if debug:
             raise
+        if endpoint := _unreachable_endpoint(exc):
+            err_console.print(
+                f"[bold red]error:[/] the AWS API at {escape(endpoint)} does not answer "
+                f"({type(exc).__name__}); ENV=local: is `flotilla local up` running?",
+                highlight=False,
+                soft_wrap=True,
+            )
+            sys.exit(1)
         err_console.print(
             f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "  (run with --debug for a traceback)",
@@ -84,3 +92,12 @@ def main(argv: list[str] | None = None) -> None:
             soft_wrap=True,
         )
         sys.exit(1)
+
+
+def _unreachable_endpoint(exc: BaseException) -> str | None:
+    """The endpoint of a botocore connection failure (the part that is down), else None."""
+    if not type(exc).__module__.startswith("botocore"):
+        return None
+    kwargs = getattr(exc, "kwargs", None)
+    url = kwargs.get("endpoint_url") if isinstance(kwargs, dict) else None
+    return str(url) if url else None

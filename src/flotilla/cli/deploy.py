@@ -38,6 +38,7 @@ VERIFY_SECONDS = typer.Option(
     "the manifest's verify_seconds, else 20 in local, 180 in AWS).",
 )
 BASE_IMAGE = typer.Option(None, "--base-image", help="Python base image for the build.")
+JSON = typer.Option(False, "--json", help="One JSON document on stdout, for scripts.")
 WAIT_LOCK = typer.Option(
     0.0, "--wait-lock", min=0, help="Seconds to wait for another deploy's lock (default: refuse)."
 )
@@ -79,11 +80,28 @@ def project() -> Project:
 
 @app.command("plan")
 @interruptible
-def plan_cmd(env: str = ENV, base_image: str | None = BASE_IMAGE) -> None:
-    """Validate, build, push, plan and review; writes build/<env>/plan.md. Applies nothing."""
+def plan_cmd(env: str = ENV, base_image: str | None = BASE_IMAGE, json_out: bool = JSON) -> None:
+    """Validate, build, push, plan and review; writes build/<env>/plan.md. Applies nothing.
+
+    With --json the progress goes to stderr and stdout gets the plan's summary."""
+    import json
+
+    from rich.console import Console
+
     from flotilla.deploy.pipeline import PlanCommand
 
-    PlanCommand(project(), env, options(base_image=base_image)).run()
+    console = Console(stderr=True) if json_out else Console()
+    planned = PlanCommand(project(), env, options(base_image=base_image), console).run()
+    if json_out:
+        review = planned.review
+        summary = {
+            "env": env,
+            "has_changes": review.has_changes,
+            "counts": review.counts,
+            "changed_services": review.changed_services,
+            "plan_md": str(planned.plan_md),
+        }
+        print(json.dumps(summary))
 
 
 @app.command("deploy")
@@ -176,22 +194,23 @@ def unpin_cmd(
 
 
 @app.command("status")
-def status_cmd(env: str = ENV) -> None:
+def status_cmd(env: str = ENV, json_out: bool = JSON) -> None:
     """Per service: deployed tag, digest age, desired/running/pending, rollout, targets."""
     from flotilla.deploy.views import StatusCommand
 
-    StatusCommand(project(), env).run()
+    StatusCommand(project(), env, json=json_out).run()
 
 
 @app.command("releases")
 def releases_cmd(
     service: str | None = typer.Argument(None, help="One service (default: all)."),
     env: str = ENV,
+    json_out: bool = JSON,
 ) -> None:
     """The release ledger of ENV, newest first."""
     from flotilla.deploy.views import ReleasesCommand
 
-    ReleasesCommand(project(), env, service).run()
+    ReleasesCommand(project(), env, service, json=json_out).run()
 
 
 @app.command("unlock")

@@ -3,17 +3,18 @@ outputs, the ledger), never the working tree: they work while a manifest is brok
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.validate import select_environment
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
+from flotilla.tables import fitted
 
 
 def age(when: datetime | None) -> str:
@@ -35,13 +36,29 @@ def _health(targets: tuple[Any, ...]) -> str:
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
 
 
+STATUS_COLUMNS = ("service", "tag", "age", "tasks", "rollout", "targets")
+RELEASE_COLUMNS = (
+    "time",
+    "service",
+    "#",
+    "kind",
+    "verdict",
+    "tag",
+    "version",
+    "digest",
+    "git",
+    "by",
+)
+
+
 @dataclass
 class StatusCommand:
     project: Project
     env: str
     console: Console = field(default_factory=Console)
+    json: bool = False  # one JSON document on stdout instead of the table
 
-    def run(self) -> Table:
+    def run(self) -> None:
         from flotilla.deploy import aws
 
         select_environment(self.project, self.env)
@@ -64,20 +81,13 @@ class StatusCommand:
         ledger, ecr = Ledger.of(self.project, self.env), Ecr(self.project.name)
         recorded = ledger.everything()
         source = status_source_for(self.env, self.project)
-        table = Table(
-            "service",
-            "tag",
-            "age",
-            "tasks",
-            "rollout",
-            "targets",
-            title=f"{self.project.name} · {self.env}",
-            caption="tasks: running/desired (+pending)",
-        )
+        rows: list[dict[str, str]] = []
         for name in sorted(set(deployed) | set(recorded)):
             out = deployed.get(name)
             if out is None:
-                table.add_row(name, "not deployed", *["—"] * 4)
+                rows.append(
+                    dict.fromkeys(STATUS_COLUMNS, "—") | {"service": name, "tag": "not deployed"}
+                )
                 continue
             history = recorded[name].history if name in recorded else ()
             rel = history[0] if history else None
@@ -86,16 +96,29 @@ class StatusCommand:
             )
             pushed = _pushed_at(ecr, name, rel.digest) if rel else None
             tasks = f"{st.running}/{st.desired}" + (f" +{st.pending}" if st.pending else "")
-            table.add_row(
-                name,
-                rel.tag if rel else "?",
-                age(pushed),
-                tasks,
-                st.rollout_state + (" (rolled back)" if st.rolled_back else ""),
-                _health(st.targets),
+            rows.append(
+                {
+                    "service": name,
+                    "tag": rel.tag if rel else "?",
+                    "age": age(pushed),
+                    "tasks": tasks,
+                    "rollout": st.rollout_state + (" (rolled back)" if st.rolled_back else ""),
+                    "targets": _health(st.targets),
+                }
             )
-        self.console.print(table)
-        return table
+        if self.json:
+            print(json.dumps({"project": self.project.name, "env": self.env, "services": rows}))
+            return
+        self.console.print(
+            fitted(
+                STATUS_COLUMNS,
+                [[r[c] for c in STATUS_COLUMNS] for r in rows],
+                self.console.width,
+                droppable=("age", "targets"),
+                title=f"{self.project.name} · {self.env}",
+                caption="tasks: running/desired (+pending)",
+            )
+        )
 
 
 def _pushed_at(ecr: Any, service: str, digest: str) -> datetime | None:
@@ -116,8 +139,9 @@ class ReleasesCommand:
     env: str
     service: str | None = None
     console: Console = field(default_factory=Console)
+    json: bool = False
 
-    def run(self) -> Table:
+    def run(self) -> None:
         from flotilla.deploy import aws
 
         select_environment(self.project, self.env)
@@ -136,22 +160,16 @@ class ReleasesCommand:
             key=lambda r: (r.time, r.number),
             reverse=True,
         )
-        table = Table(
-            "time",
-            "service",
-            "#",
-            "kind",
-            "verdict",
-            "tag",
-            "version",
-            "digest",
-            "git",
-            "by",
-            title=f"releases · {self.env}",
-            caption="* pinned: deploys keep it until `flotilla unpin SERVICE`" if pinned else None,
-        )
-        for r in rows:
-            table.add_row(
+        if self.json:
+            doc = [r.model_dump(mode="json") | {"pinned": (r.service, r.number) in pinned}
+                   for r in rows]  # fmt: skip
+            print(json.dumps({"env": self.env, "releases": doc}))
+            return
+        if not rows:
+            self.console.print(f"no releases recorded in {self.env}")
+            return
+        cells = [
+            [
                 r.time.replace("+00:00", "Z"),
                 r.service,
                 f"{r.number}*" if (r.service, r.number) in pinned else str(r.number),
@@ -162,9 +180,16 @@ class ReleasesCommand:
                 r.digest[7:19],
                 r.git_sha[:7],
                 r.deployer.rsplit("/", 1)[-1],
-            )
-        if not rows:
-            self.console.print(f"no releases recorded in {self.env}")
-        else:
-            self.console.print(table)
-        return table
+            ]
+            for r in rows
+        ]
+        # At 80 columns the least useful go first; every value shown is whole (--json: all).
+        table = fitted(
+            RELEASE_COLUMNS,
+            cells,
+            self.console.width,
+            droppable=("by", "git", "digest", "version", "kind"),
+            title=f"releases · {self.env}",
+            caption="* pinned: deploys keep it until `flotilla unpin SERVICE`" if pinned else None,
+        )
+        self.console.print(table)

@@ -13,7 +13,7 @@ from typing import Any
 
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.local.emulator import Emulator, is_up
-from flotilla.local.paths import LocalPaths, read_json
+from flotilla.local.paths import LocalPaths, claim, holder, local_paths, read_json, unclaim
 from flotilla.process import alive, stop_pid
 from flotilla.project import Project
 
@@ -50,6 +50,14 @@ def preflight(project: Project) -> None:
         ports["emulator_port"] = cfg.emulator_port
     for key, port in ports.items():
         if _port_busy(port):
+            other = holder(port)
+            if other is not None:
+                raise UsageError(
+                    f"flotilla.toml [local].{key} = {port}: 127.0.0.1:{port} is held by the "
+                    f"local environment of Flotilla project {other.project!r} "
+                    f"(started from {other.root})",
+                    hint="stop it there (`flotilla local down`), or choose other ports here",
+                )
             raise UsageError(
                 f"flotilla.toml [local].{key} = {port}: port 127.0.0.1:{port} is already in use",
                 hint="stop what listens there, or choose another port in flotilla.toml",
@@ -57,7 +65,7 @@ def preflight(project: Project) -> None:
 
 
 def up(project: Project, timeout: float = 90.0) -> dict[str, Any]:
-    paths = LocalPaths(project.root)
+    paths = local_paths(project)
     if daemon_pid(paths) and paths.status.exists():
         return dict(read_json(paths.status))
     preflight(project)
@@ -79,6 +87,7 @@ def up(project: Project, timeout: float = 90.0) -> dict[str, Any]:
             tail = paths.log.read_text(errors="replace").splitlines()[-15:]
             raise FlotillaError("the local environment did not start:\n" + "\n".join(tail))
         if paths.status.exists():
+            claim(project, project.root)
             return dict(read_json(paths.status))
         time.sleep(0.2)
     down(project)
@@ -89,7 +98,7 @@ def up(project: Project, timeout: float = 90.0) -> dict[str, Any]:
 
 def down(project: Project, timeout: float = 120.0) -> bool:
     """Stop the daemon (it stops its containers, ALB, registry, emulator). False if none ran."""
-    paths = LocalPaths(project.root)
+    paths = local_paths(project)
     children: list[int] = []
     if paths.status.exists():
         with contextlib.suppress(ValueError):
@@ -104,6 +113,7 @@ def down(project: Project, timeout: float = 120.0) -> bool:
     _remove_containers(paths)
     paths.pid.unlink(missing_ok=True)
     paths.status.unlink(missing_ok=True)
+    unclaim(project, paths.root)
     return pid is not None
 
 

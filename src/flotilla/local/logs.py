@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from flotilla.errors import FlotillaError, UsageError
-from flotilla.local.paths import LocalPaths
+from flotilla.local.paths import local_paths
 from flotilla.project import load_project
 
 
@@ -31,7 +31,7 @@ def show(service: str, follow: bool = False, tail: int = 200) -> None:
     from flotilla.deploy.build.client import docker_sdk
     from flotilla.local.tasks import docker_client, ours
 
-    paths = LocalPaths(load_project().root)
+    paths = local_paths(load_project())
     try:
         containers = ours(docker_client(), paths.env_id)
     except docker_sdk().errors.DockerException as exc:

@@ -1,4 +1,7 @@
-"""Where ENV=local keeps its run state: `.flotilla/local/` in the project root (gitignored)."""
+"""Where ENV=local keeps its run state: `.flotilla/local/` in the root of the checkout that
+started it (gitignored), and a machine-wide note of which environment holds which ports
+(`<state home>/flotilla/local-ports/<port>.json`), so another checkout of the same project
+finds the running environment, and a different project is told who holds the ports."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flotilla.project import Project
 
 LABEL = "flotilla.local"  # every container the local runtime starts carries it
 
@@ -79,3 +85,62 @@ def write_json(path: Path, data: Any) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def ports_dir() -> Path:
+    """Machine-wide: `$XDG_STATE_HOME/flotilla/local-ports` (default ~/.local/state)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "flotilla" / "local-ports"
+
+
+def _ports(project: Project) -> list[int]:
+    cfg = project.config.local
+    return [cfg.emulator_port, cfg.registry_port, cfg.alb_port]
+
+
+@dataclass(frozen=True)
+class PortHolder:
+    """The running local environment that holds a port."""
+
+    project: str
+    root: Path
+
+
+def holder(port: int) -> PortHolder | None:
+    """Who holds `port`, if the environment that claimed it still runs."""
+    from flotilla.process import alive
+
+    try:
+        note = read_json(ports_dir() / f"{port}.json")
+        pid = int(LocalPaths(Path(note["root"])).pid.read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return PortHolder(str(note["project"]), Path(note["root"])) if alive(pid) else None
+
+
+def claim(project: Project, root: Path) -> None:
+    """Note that the environment started from `root` holds the project's ports."""
+    for port in _ports(project):
+        write_json(ports_dir() / f"{port}.json", {"project": project.name, "root": str(root)})
+
+
+def unclaim(project: Project, root: Path) -> None:
+    for port in _ports(project):
+        path = ports_dir() / f"{port}.json"
+        try:
+            if read_json(path).get("root") == str(root):
+                path.unlink()
+        except (OSError, ValueError, AttributeError):
+            continue
+
+
+def local_paths(project: Project) -> LocalPaths:
+    """The run state of `project`'s local environment: this checkout's, or, when another
+    checkout of the same project runs it on these ports, that one's."""
+    own = LocalPaths(project.root)
+    if own.pid.exists():
+        return own
+    found = holder(project.config.local.emulator_port)
+    if found and found.project == project.name and found.root != project.root:
+        return LocalPaths(found.root)
+    return own

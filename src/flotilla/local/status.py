@@ -8,7 +8,7 @@ from typing import Any
 from flotilla.deploy.status import FailedTask, ServiceStatus, TargetHealth
 from flotilla.errors import FlotillaError
 from flotilla.local import crashlogs
-from flotilla.local.paths import LocalPaths, read_json
+from flotilla.local.paths import LocalPaths, local_paths, read_json
 from flotilla.project import Project, load_project
 
 STALE = 15.0  # s without a status update: the daemon is gone
@@ -86,4 +86,4 @@ class LocalStatusSource:
 
 
 def source(project: Project | None = None) -> LocalStatusSource:
-    return LocalStatusSource(LocalPaths((project or load_project()).root))
+    return LocalStatusSource(local_paths(project or load_project()))
