@@ -58,11 +58,11 @@ class PromoteCommand:
             verify_seconds=self.options.verify_seconds,
         )
         ctx = validate(self.project, cli, need_docker=False)
+        releases = self.resolve(ctx)  # read-only: bad input is exit 2 before the lock
         with lock.held(self.project, self.target, self.console, self.options.wait_lock):
-            return self._promote(ctx)
+            return self._promote(ctx, releases)
 
-    def _promote(self, ctx: Context) -> steps.Planned:
-        releases = self.resolve(ctx)
+    def _promote(self, ctx: Context, releases: dict[str, Release]) -> steps.Planned:
         for name, rel in releases.items():
             self.console.print(
                 f"promoting {name} {rel.tag} ({rel.digest[7:19]}) from {self.source}"
