@@ -81,7 +81,7 @@ def one_run(work: Path, n: int, tf_log: bool, serial: bool) -> dict[str, Any]:
         smap = write_service_map(
             project, "local", services, {s.name: FAKE.format(s.name) for s in services}
         )
-        tfvars = tf.dir / "environments" / "local.tfvars"
+        tfvars = tf.var_file()  # generated from environments/local.toml
         out = project.build_dir / "local" / "plan.tfplan"
         tf.plan([tfvars, smap], out)
         tf.apply(out)

@@ -1,6 +1,6 @@
 """Create Terraform's state bucket once per account: versioned, encrypted, public access blocked.
 
-python scripts/bootstrap_state.py --env staging     # bucket and region from the .tfbackend
+python scripts/bootstrap_state.py --env staging     # bucket and region: environments/staging.toml
 python scripts/bootstrap_state.py --bucket NAME --region us-east-1
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flotilla.deploy.state import backend_settings, ensure_state_bucket
+from flotilla.deploy.state import ensure_state_bucket, state_location
 from flotilla.errors import FlotillaError
-from flotilla.manifest import ENVIRONMENTS
 from flotilla.project import load_project
 
 
@@ -19,17 +18,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--env",
-        choices=ENVIRONMENTS,
-        help="read bucket and region from infra/terraform/environments/<env>.s3.tfbackend",
+        help="read bucket and region from environments/<env>.toml [state]",
     )
     parser.add_argument("--bucket", help="bucket name (instead of --env)")
-    parser.add_argument("--region", help="bucket region (default: the .tfbackend's)")
+    parser.add_argument("--region", help="bucket region (default: the environment's)")
     args = parser.parse_args(argv)
     try:
         if args.env:
-            path = load_project().terraform_dir / "environments" / f"{args.env}.s3.tfbackend"
-            settings = backend_settings(path)
-            bucket, region = args.bucket or settings["bucket"], args.region or settings["region"]
+            where = state_location(load_project(), args.env)  # unknown env: exit 2
+            bucket, region = args.bucket or where.bucket, args.region or where.region
         elif args.bucket:
             bucket, region = args.bucket, args.region or "us-east-1"
         else:

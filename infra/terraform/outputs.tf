@@ -10,7 +10,7 @@ output "alb_url" {
   # The cheap guard in Terraform; preflight (flotilla.deploy.preflight) reports it first.
   precondition {
     condition     = var.environment == "local" || local.https || var.allow_http
-    error_message = "${var.environment} would serve plain HTTP: set domain, certificate_arn or allow_http = true in environments/${var.environment}.tfvars."
+    error_message = "${var.environment} would serve plain HTTP: set domain, certificate_arn or allow_http = true in environments/${var.environment}.toml."
   }
 }
 

@@ -9,13 +9,8 @@ variable "project" {
 }
 
 variable "environment" {
-  description = "local, staging or prod."
+  description = "The environment's name: environments/<name>.toml at the project root (flotilla checks the name and generates these inputs)."
   type        = string
-
-  validation {
-    condition     = contains(["local", "staging", "prod"], var.environment)
-    error_message = "environment must be local, staging or prod; got \"${var.environment}\"."
-  }
 }
 
 variable "region" {
@@ -264,7 +259,7 @@ variable "requests_per_target" {
   default     = 1000
 }
 
-# --- The emulator (set only in environments/local.tfvars)
+# --- The emulator (set only in environments/local.toml [terraform])
 
 variable "emulator_compat" {
   description = "Leave out what the AWS emulator (moto) cannot do: autoscaling and ECS deployment alarms. Only for local."

@@ -23,21 +23,12 @@ from pydantic import (
 )
 
 from flotilla.checks import VERIFY_MIN_REQUESTS, SmokeCheck, check_smoke_paths, default_smoke
-from flotilla.errors import ManifestError, UsageError
+from flotilla.errors import ManifestError
 from flotilla.textfile import read_text
 
-ENVIRONMENTS = ("local", "staging", "prod")
 # The container's switch for <path>/openapi.json and /docs, set from the manifest at deploy.
 OPENAPI_ENV = "FLOTILLA_OPENAPI"
 
-
-def check_environment(env: str) -> None:
-    """`env` is one the manifests can override (`[environments.<env>]`)."""
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}")
-
-
-Environment = Literal["local", "staging", "prod"]
 
 # Fargate's valid task sizes: cpu units -> allowed memory (MiB).
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -120,7 +111,9 @@ class Manifest(BaseModel):
     smoke: tuple[SmokeCheck, ...] = ()
     verify_seconds: float | None = Field(default=None, ge=0, le=3600)
     verify_min_requests: int = Field(default=VERIFY_MIN_REQUESTS, ge=1, le=10_000_000)
-    environments: dict[Environment, Sizing] = Field(default_factory=dict)
+    # Any environment defined in environments/<name>.toml; deploy's preflight refuses an
+    # override for one that is not (the manifest alone cannot know which are).
+    environments: dict[str, Sizing] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -227,7 +220,7 @@ class Manifest(BaseModel):
 
     def for_env(self, environment: str) -> Manifest:
         """The manifest with `[environments.<environment>]` applied, validated again."""
-        override = self.environments.get(environment)  # type: ignore[call-overload]
+        override = self.environments.get(environment)
         if override is None:
             return self
         data = self.model_dump()

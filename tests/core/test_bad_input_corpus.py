@@ -38,10 +38,11 @@ def make_project(root: Path, case: Path | None) -> dict[str, Any]:
     terraform = root / "infra" / "terraform"
     terraform.mkdir(parents=True)
     shutil.copy(REPO / "infra/terraform/versions.tf", terraform / "versions.tf")
-    shutil.copytree(REPO / "infra/terraform/environments", terraform / "environments")
+    shutil.copy(REPO / "infra/terraform/variables.tf", terraform / "variables.tf")
+    shutil.copytree(REPO / "environments", root / "environments")
     for env in ("staging", "prod"):  # the HTTPS rule wants a decision; plain HTTP is one
-        with (terraform / "environments" / f"{env}.tfvars").open("a") as f:
-            f.write("\nallow_http = true\n")
+        path = root / "environments" / f"{env}.toml"  # a top-level key: before any table
+        path.write_text("allow_http = true\n" + path.read_text())
     if case is None:
         return {}
     spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.environments import write_environment
+
 FLOTILLA = [sys.executable, "-m", "flotilla.cli"]
 
 
@@ -19,6 +21,8 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def project(tmp_path: Path, manifest: str) -> Path:
     (tmp_path / "flotilla.toml").write_text('[project]\nname = "demo"\n')
+    for env in ("local", "staging", "prod"):  # environments/<env>.toml define them
+        write_environment(tmp_path, env)
     d = tmp_path / "services" / "orders"
     d.mkdir(parents=True)
     (d / "service.toml").write_text(manifest)

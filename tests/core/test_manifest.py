@@ -55,7 +55,6 @@ def test_defaults(tmp_path: Path) -> None:
         ('[secrets]\nDB = "hunter2"', ["`secrets`", "hunter2", "SSM parameter"]),
         ('[env]\nDB = "x"\n[secrets]\nDB = "/orders/db"', ["DB", "both [env] and [secrets]"]),
         ("[slo]\np99_ms = -1", ["slo.p99_ms", "-1"]),
-        ("[environments.qa]\ncount = 2", ["environments.qa", "'local', 'staging' or 'prod'"]),
         ("[environments.prod]\ncpu = 512\nmemory = 512", ["environments.prod", "memory 512"]),
         ("[environments.prod]\nreplicas = 3", ["environments.prod.replicas", "unknown key"]),
         ('[[smoke]]\npath = "/users/x"', ["smoke.0.path", "/users/x", "under the service path"]),
@@ -78,6 +77,14 @@ def test_bad_values_name_key_value_and_allowed(
     for needle in needles:
         assert needle in text, text
     assert err.value.exit_code == 2
+
+
+def test_an_override_for_any_environment_name_parses(tmp_path: Path) -> None:
+    # Which environments exist is the project's (environments/<name>.toml): an override for
+    # one that is not defined is refused by preflight, naming the manifest and the
+    # environment (tests/corpus/bad_inputs/environments/override-undefined).
+    manifest = load_manifest(write(tmp_path, GOOD + "[environments.qa]\ncount = 2\n"))
+    assert manifest.for_env("qa").count == 2 and manifest.for_env("staging").count == 1
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ import pytest
 from flotilla.cli import main
 from flotilla.local.registry import LocalRegistry
 from tests.fixtures.deploy import registry_catalog, unique_project
+from tests.fixtures.environments import write_environment
 
 pytestmark = pytest.mark.docker
 
@@ -47,17 +48,11 @@ def proj(
 ) -> Path:
     """A valid project: two services, environments local/staging/prod."""
     root = tmp_path / "proj"
-    (root / "infra/terraform/environments").mkdir(parents=True)
     for env in ("local", "staging", "prod"):
         https = (
             "" if env == "local" else f'certificate_arn = "{CERTIFICATE}"\n'
         )  # preflight wants it
-        (root / f"infra/terraform/environments/{env}.tfvars").write_text(
-            f'environment = "{env}"\n{https}'
-        )
-        (root / f"infra/terraform/environments/{env}.s3.tfbackend").write_text(
-            f'bucket = "{project_name}-tfstate-{env}"\nregion = "us-east-1"\n'
-        )
+        write_environment(root, env, https, bucket=f"{project_name}-tfstate-{env}")
     (root / "flotilla.toml").write_text(f'[project]\nname = "{project_name}"\n')
     for name, text in (("orders", ORDERS), ("users", USERS)):
         (root / "services" / name).mkdir(parents=True)

@@ -115,6 +115,7 @@ def stack(
     reg = LocalRegistry(free_port(), tmp / "registry", emulator_password(emu)).start()
     root = copy_repo(tmp / "repo")
     shutil.copytree(REPO / "infra", root / "infra", ignore=IGNORE)
+    shutil.copytree(REPO / "environments", root / "environments")
     commit(root, "infra")
     point_aws_at(emu, mp, drop_all_aws=True)
     mp.setenv("FLOTILLA_ROOT", str(root))
@@ -287,7 +288,7 @@ def test_4b_promote_deploys_the_digests_the_source_runs_without_building(
 def test_5_plan_replacing_target_groups_is_blocked_without_allow_destroy(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tfvars = stack.root / "infra/terraform/environments/local.tfvars"
+    tfvars = stack.root / "environments/local.toml"  # [terraform] is its last table
     original = tfvars.read_text()
     tfvars.write_text(original + '\nvpc_cidr = "10.99.0.0/16"\n')
     revisions, ledger = stack.revisions(), stack.ledger("orders")

@@ -111,11 +111,9 @@ def test_unlock_breaks_it_after_asking(lock: DeployLock, tmp_path: Path) -> None
     from tests.fixtures.base import REPO
 
     root = tmp_path / "p"
-    shutil.copytree(
-        REPO / "infra" / "terraform" / "environments", root / "infra/terraform/environments"
-    )
+    shutil.copytree(REPO / "environments", root / "environments")
     (root / "flotilla.toml").write_text('[project]\nname = "p"\n')
-    backend = root / "infra/terraform/environments/local.s3.tfbackend"
+    backend = root / "environments/local.toml"
     backend.write_text(backend.read_text().replace("flotilla-tfstate-local", BUCKET))
     con, _ = console()
     lock.acquire("flotilla deploy --env local", con)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.environments import write_environment
+
 SERVICE = """\
 name = "orders"
 framework = "fastapi"
@@ -21,10 +23,8 @@ version = "1.0.0"
 
 
 def project(root: Path, staging: str) -> Path:
-    envs = root / "infra/terraform/environments"
-    envs.mkdir(parents=True)
-    (envs / "local.tfvars").write_text('environment = "local"\n')
-    (envs / "staging.tfvars").write_text(f'environment = "staging"\n{staging}')
+    write_environment(root, "local")
+    write_environment(root, "staging", staging)
     (root / "flotilla.toml").write_text('[project]\nname = "shop"\n')
     (root / "services/orders").mkdir(parents=True)
     (root / "services/orders/service.toml").write_text(SERVICE)
@@ -54,7 +54,7 @@ def test_an_environment_without_https_settings_fails_naming_all_three(
     r = run(root, *command, "--env", "staging")
     assert r.returncode == 2, r.stdout + r.stderr
     (line,) = [x for x in r.stderr.splitlines() if "plain HTTP" in x]
-    assert str(root / "infra/terraform/environments/staging.tfvars") in line
+    assert str(root / "environments/staging.toml") in line
     for key in ("domain", "certificate_arn", "allow_http = true"):
         assert key in line, line
     assert "Traceback" not in r.stderr

@@ -33,6 +33,7 @@ def test_an_import_error_fails_the_build_with_its_traceback_and_nothing_is_pushe
 ) -> None:
     root = copy_repo(tmp_path / "repo", services=False)
     shutil.copytree(REPO / "infra", root / "infra", ignore=IGNORE)
+    shutil.copytree(REPO / "environments", root / "environments")
     run = uuid.uuid4().hex[:6]
     good, bad = f"fine{run}", f"broken{run}"
     add_service(root, good, files={"app.py": tiny_app(good, run)})

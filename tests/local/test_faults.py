@@ -189,7 +189,7 @@ def test_a_second_checkout_uses_the_running_environment(
     import shutil
 
     second = tmp_path / "second-checkout"
-    for name in ("services", "infra", "docker", "scripts"):
+    for name in ("services", "infra", "environments", "docker", "scripts"):
         shutil.copytree(project.root / name, second / name, symlinks=True)
     shutil.copy(project.root / "flotilla.toml", second / "flotilla.toml")
     other = ScratchProject(second, {**project.env, "FLOTILLA_ROOT": str(second)})

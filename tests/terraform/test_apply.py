@@ -51,7 +51,7 @@ def stack(tf_project: Project, tf_services: list[Service], tf_emulator: Emulator
     tf.init()
     images = {s.name: fake_image(s.name) for s in tf_services}
     smap = write_service_map(tf_project, "local", tf_services, images)
-    tfvars = tf.dir / "environments" / "local.tfvars"
+    tfvars = tf.var_file()  # generated from environments/local.toml
     out = tf_project.build_dir / "local" / "plan.tfplan"
     assert tf.plan([tfvars, smap], out) is True
     plan = tf.show_json(out)
@@ -246,7 +246,7 @@ def test_bad_service_map_fails_at_plan_with_a_clear_message(stack: Stack, tmp_pa
     assert "pinned by digest" in message and f"{name}.image" in message
 
 
-# staging and prod must say how they serve HTTPS; the shipped tfvars leave it to the team.
+# staging and prod must say how they serve HTTPS; the shipped files leave it to the team.
 HTTPS_SETTINGS = {
     "staging": 'certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/staging"\n',
     "prod": 'domain = "api.tftest.example"\nhosted_zone = "tftest.example"\n',
@@ -273,7 +273,7 @@ def test_staging_and_prod_plan_with_autoscaling_and_alarms(
     images = {s.name: fake_image(s.name) for s in tf_services}
     smap = write_service_map(tf_project, env, tf_services, images)
     out = tf_project.build_dir / env / "plan.tfplan"
-    assert tf.plan([tf.dir / "environments" / f"{env}.tfvars", https, smap], out) is True
+    assert tf.plan([tf.var_file(), https, smap], out) is True
     plan = tf.show_json(out)
     n = len(tf_services)
     listeners = {rc["change"]["after"]["port"]: rc["change"]["after"] for rc in planned(

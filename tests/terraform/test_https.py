@@ -71,6 +71,7 @@ def applied(
 ) -> Applied:
     root = tmp_path_factory.mktemp("tlsproject")
     (root / "infra").symlink_to(repo_root / "infra", target_is_directory=True)
+    (root / "environments").symlink_to(repo_root / "environments", target_is_directory=True)
     (root / "flotilla.toml").write_text('[project]\nname = "tlstest"\n')
     project: Project = load_project(root)
     emulator_client(emulator, "route53").create_hosted_zone(Name=ZONE, CallerReference="tls")
@@ -84,8 +85,8 @@ def applied(
     )
     https = root / "https.tfvars"
     https.write_text(HTTPS_PROD)
-    # local.tfvars for what the emulator cannot do, then prod's HTTPS settings on top.
-    files = [tf.dir / "environments" / "local.tfvars", https, smap]
+    # local's settings for what the emulator cannot do, then prod's HTTPS settings on top.
+    files = [Terraform(project, "local").var_file(), https, smap]
     out = project.build_dir / "prod" / "plan.tfplan"
     assert tf.plan(files, out) is True
     tf.apply(out)
@@ -183,7 +184,7 @@ def test_allow_http_plans_plain_http_and_the_review_warns(applied: Applied, tmp_
     plan = applied.tf.show_json(out)
     review = analyse(plan, "prod")
     (warning,) = review.warnings
-    assert "plain HTTP" in warning and "infra/terraform/environments/prod.tfvars" in warning
+    assert "plain HTTP" in warning and "environments/prod.toml" in warning
     listeners = [
         rc["change"]["after"]
         for rc in plan["resource_changes"]
@@ -200,5 +201,5 @@ def test_neither_https_setting_fails_the_plan_naming_all_three(
     with pytest.raises(FlotillaError) as err:
         applied.tf.plan([*applied.files, neither], tmp_path / "neither.tfplan")
     message = str(err.value)
-    for key in ("domain", "certificate_arn", "allow_http = true", "environments/prod.tfvars"):
+    for key in ("domain", "certificate_arn", "allow_http = true", "environments/prod.toml"):
         assert key in message, message

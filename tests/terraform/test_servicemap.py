@@ -69,9 +69,9 @@ def test_unpinned_or_missing_image_is_refused(services: list) -> None:
         build_service_map(services, "local", images)
 
 
-def test_unknown_environment_is_refused(services: list) -> None:
+def test_unknown_environment_is_refused(services: list, tf_project: Project) -> None:
     with pytest.raises(UsageError, match="unknown environment 'qa'"):
-        build_service_map(services, "qa", images_for(services))
+        build_service_map(services, "qa", images_for(services), project=tf_project)
 
 
 def test_write_service_map(services: list, tf_project: Project) -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from flotilla.deploy.environments import backend_file
 from flotilla.deploy.state import backend_settings, ensure_state_bucket
+from flotilla.project import load_project
 
 
 def test_state_bucket_is_versioned_encrypted_and_private(tf_env: dict[str, str]) -> None:
@@ -26,7 +28,7 @@ def test_state_bucket_is_versioned_encrypted_and_private(tf_env: dict[str, str])
 
 
 def test_bootstrap_script_reads_the_backend_file(tf_env: dict[str, str], repo_root: Path) -> None:
-    settings = backend_settings(repo_root / "infra/terraform/environments/prod.s3.tfbackend")
+    settings = backend_settings(backend_file(load_project(repo_root), "prod"))
     run = subprocess.run(
         [sys.executable, "scripts/bootstrap_state.py", "--env", "prod"],
         cwd=repo_root, capture_output=True, text=True, check=False,
@@ -40,8 +42,8 @@ def test_bootstrap_script_reads_the_backend_file(tf_env: dict[str, str], repo_ro
 
 def test_backend_files_lock_and_encrypt(repo_root: Path) -> None:
     for env in ("local", "staging", "prod"):
-        text = (repo_root / f"infra/terraform/environments/{env}.s3.tfbackend").read_text()
-        assert "use_lockfile = true" in text and "encrypt      = true" in text
+        text = backend_file(load_project(repo_root), env).read_text()
+        assert "use_lockfile = true" in text and "encrypt = true" in text
 
 
 def test_bootstrap_script_without_arguments_is_usage_error(repo_root: Path) -> None:

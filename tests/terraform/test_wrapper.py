@@ -19,7 +19,7 @@ def test_unknown_environment_is_refused(tf_project: Project) -> None:
 def test_backend_follows_the_emulator_endpoint(tf_project: Project) -> None:
     tf = Terraform(tf_project, "staging", extra_env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     assert tf.backend_config() == [
-        str(tf_project.terraform_dir / "environments" / "staging.s3.tfbackend"),
+        str(tf_project.build_dir / "staging" / "backend.tfbackend"),
         'endpoints={s3="http://127.0.0.1:9"}',
         "use_path_style=true",
     ]

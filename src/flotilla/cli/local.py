@@ -104,15 +104,11 @@ def logs_cmd(
 
 def show_failed(service: str, env: str, tail: int) -> None:
     from flotilla.deploy.rollout import status_source_for
-    from flotilla.manifest import check_environment
+    from flotilla.deploy.validate import select_environment
     from flotilla.project import load_project
 
-    check_environment(env)
     project = load_project()
-    if env == "local":
-        from flotilla.local.env import use_environment
-
-        use_environment(project)
+    select_environment(project, env)  # kind local: this process uses the local endpoints
     tasks = status_source_for(env, project).failed_tasks(f"{project.name}-{env}", service)
     if not tasks:
         print(f"no failed task of {service} kept in {env}")

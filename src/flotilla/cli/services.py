@@ -14,14 +14,15 @@ def services_cmd(
     env: str = typer.Option("local", "--env", help="Apply this environment's overrides."),
 ) -> None:
     """Validate every manifest and list the services."""
+    from flotilla.deploy.environments import check, defined
     from flotilla.discovery import discover
     from flotilla.errors import FlotillaError
-    from flotilla.manifest import check_environment
     from flotilla.project import load_project
     from flotilla.runtime.contract import contract
 
-    check_environment(env)
     project = load_project()
+    if env != "local" or defined(project):  # no environments yet: the manifests as written
+        check(project, env)
     table = Table("service", "framework", "path", "port", "version", "cpu/mem", "count")
     notes = []
     for svc in discover(project.services_dir):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from flotilla.deploy.review import Review
 from flotilla.errors import FlotillaError
 
-CONFIRM_ENVS = ("prod",)
+CONFIRM_ENVS = ("prod",)  # when the caller does not say (environments/<env>.toml `confirm`)
 
 
 class GateClosed(FlotillaError):
@@ -29,15 +29,19 @@ def check(
     yes: bool,
     plan_md: str,
     confirm: Callable[[str], bool] | None = None,
+    needs_confirm: bool | None = None,
 ) -> None:
-    """Raise GateClosed unless the plan may be applied."""
+    """Raise GateClosed unless the plan may be applied. `needs_confirm`: the environment's
+    `confirm` setting (default: whether it is prod)."""
     if review.critical and not allow_destroy:
         items = "; ".join(f"{r['action']} {r['kind']} {r['address']}" for r in review.critical)
         raise GateClosed(
             f"the plan for {review.env} destroys or replaces critical resources: {items}",
             hint=f"read {plan_md}; re-run with --allow-destroy if that is intended",
         )
-    if review.env in CONFIRM_ENVS and not (yes or in_ci()) and review.has_changes:
+    if needs_confirm is None:
+        needs_confirm = review.env in CONFIRM_ENVS
+    if needs_confirm and not (yes or in_ci()) and review.has_changes:
         if confirm is None or not sys.stdin.isatty():
             raise GateClosed(
                 f"{review.env} needs confirmation and there is no terminal to ask",

@@ -147,6 +147,7 @@ def execute(
         yes=options.yes,
         plan_md=str(planned.plan_md),
         confirm=options.confirm,
+        needs_confirm=ctx.environment.spec.confirm if ctx.environment else None,
     )
     changed = planned.review.changed_services
     with steps.recorded_if_interrupted(ctx, releases, console, pin=pin):

@@ -15,10 +15,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from flotilla.deploy.environments import check
 from flotilla.deploy.release import ServiceSpec, Slo
 from flotilla.discovery import Service
 from flotilla.errors import UsageError
-from flotilla.manifest import OPENAPI_ENV, check_environment
+from flotilla.manifest import OPENAPI_ENV
 from flotilla.project import Project
 
 MAX_PRIORITY = 24_999
@@ -72,8 +73,8 @@ def service_spec(svc: Service, env: str, image: str) -> ServiceSpec:
 def service_specs(
     services: list[Service], env: str, images: dict[str, str]
 ) -> dict[str, ServiceSpec]:
-    """Each service's spec for `env`; UsageError when a service has no image."""
-    check_environment(env)
+    """Each service's spec for `env` (validated before: see flotilla.deploy.validate);
+    UsageError when a service has no image."""
     missing = [s.name for s in services if s.name not in images]
     if missing:
         raise UsageError(f"no image for service(s) {', '.join(missing)} in the service map")
@@ -105,10 +106,19 @@ def service_map(specs: dict[str, ServiceSpec]) -> dict[str, Any]:
     return {"services": entries}
 
 
-def build_service_map(services: list[Service], env: str, images: dict[str, str]) -> dict[str, Any]:
+def build_service_map(
+    services: list[Service],
+    env: str,
+    images: dict[str, str],
+    *,
+    project: Project | None = None,
+) -> dict[str, Any]:
     """The service map for `env` from manifests, `[environments.<env>]` overrides applied.
 
-    `images` maps each service name to `repository_url@sha256:<digest>`."""
+    `images` maps each service name to `repository_url@sha256:<digest>`; with `project`,
+    `env` must be one of its environments."""
+    if project is not None:
+        check(project, env)
     return service_map(service_specs(services, env, images))
 
 
@@ -119,7 +129,8 @@ def service_map_path(project: Project, env: str) -> Path:
 def write_service_map(
     project: Project, env: str, services: list[Service], images: dict[str, str]
 ) -> Path:
-    """`write_specs` for manifests and their images."""
+    """`write_specs` for manifests and their images (`env` one of the project's)."""
+    check(project, env)
     return write_specs(project, env, service_specs(services, env, images))
 
 

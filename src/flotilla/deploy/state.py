@@ -39,7 +39,10 @@ def backend_settings(path: Path) -> dict[str, str]:
 
 
 def backend_path(project: Project, env: str) -> Path:
-    return project.terraform_dir / "environments" / f"{env}.s3.tfbackend"
+    """`env`'s backend settings for `terraform init`, generated from its file."""
+    from flotilla.deploy.environments import backend_file
+
+    return backend_file(project, env)
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,10 @@ class StateLocation:
 
 def state_location(project: Project, env: str) -> StateLocation:
     """The one place that says where `env`'s state (and so its ledger) is kept."""
-    settings = backend_settings(backend_path(project, env))
-    key = settings.get("key") or f"flotilla/{env}/terraform.tfstate"
-    return StateLocation(settings["bucket"], settings["region"], key)
+    from flotilla.deploy.environments import get
+
+    found = get(project, env)
+    return StateLocation(found.spec.state.bucket, found.state_region, found.state_key)
 
 
 def _deny_insecure_transport(bucket: str) -> str:
@@ -115,7 +119,8 @@ def ensure_state_bucket(bucket: str, region: str, *, env: Mapping[str, str] | No
         if code in ("403", "AccessDenied", "Forbidden"):
             raise FlotillaError(
                 f"state bucket {bucket!r} exists but this account cannot use it",
-                hint="S3 bucket names are global; pick another name in the .tfbackend file",
+                hint="S3 bucket names are global; pick another [state] bucket in "
+                "environments/<env>.toml",
             ) from None
         if code not in ("404", "NoSuchBucket", "NotFound"):
             raise FlotillaError(f"cannot check state bucket {bucket!r}: {exc}") from None

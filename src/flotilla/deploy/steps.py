@@ -93,7 +93,6 @@ def plan(
     """Service map -> terraform init/plan -out/show -json -> plan.md + plan.json.
 
     `notes` (e.g. pinned services) head the review, in plan.md and on the console."""
-    from flotilla.deploy.environments import settings_file
     from flotilla.deploy.servicemap import write_specs
     from flotilla.deploy.terraform import Terraform
 
@@ -102,7 +101,7 @@ def plan(
     smap = write_specs(ctx.project, ctx.env, specs)
     tf = Terraform(ctx.project, ctx.env)
     plan_file = ctx.env_dir / "plan.tfplan"
-    tfvars = settings_file(ctx.project, ctx.env)
+    tfvars = tf.var_file()  # generated from environments/<env>.toml
     with console.status("terraform init"):
         tf.init()
     with console.status("terraform plan"):

@@ -1,7 +1,7 @@
 """Terraform for one environment, through python-terraform.
 
     tf = Terraform(project, "staging")
-    tf.init()                                   # backend from environments/<env>.s3.tfbackend
+    tf.init()                                   # backend generated from environments/<env>.toml
     if tf.plan([tfvars, service_map], out):     # True when there are changes
         tf.apply(out)                           # exactly the saved plan
     tf.output()                                 # {"alb_url": ..., "services": {...}}
@@ -108,7 +108,7 @@ class _Runner(python_terraform.Terraform):  # type: ignore[misc]
 
 
 class Terraform:
-    """`terraform` in infra/terraform for one environment (local, staging or prod)."""
+    """`terraform` in infra/terraform for one environment (environments/<env>.toml)."""
 
     def __init__(
         self,
@@ -118,9 +118,9 @@ class Terraform:
         extra_env: dict[str, str] | None = None,
         on_output: Callable[[str], None] | None = None,
     ) -> None:
-        from flotilla.manifest import check_environment
+        from flotilla.deploy.environments import check
 
-        check_environment(env)
+        check(project, env)
         self.project = project
         self.env = env
         self.dir = project.terraform_dir
@@ -135,10 +135,23 @@ class Terraform:
         self._tf = _Runner(self.dir, self.run_env, on_output)
 
     @property
-    def backend_file(self) -> Path:
-        from flotilla.deploy.state import backend_path
+    def kind(self) -> str:
+        from flotilla.deploy.environments import get
 
-        return backend_path(self.project, self.env)
+        return get(self.project, self.env).kind
+
+    def var_file(self) -> Path:
+        """`build/<env>/environment.tfvars.json`, generated from the environment's file."""
+        from flotilla.deploy.environments import tfvars_file
+
+        return tfvars_file(self.project, self.env)
+
+    @property
+    def backend_file(self) -> Path:
+        """`build/<env>/backend.tfbackend`, generated from the environment's file."""
+        from flotilla.deploy.environments import backend_file
+
+        return backend_file(self.project, self.env)
 
     def _run(
         self, what: str, *args: Any, ok: tuple[int, ...] = (0,), **kwargs: Any
@@ -180,7 +193,7 @@ class Terraform:
         with `reuse`, nothing to do when `initialised()`."""
         if reuse and self.initialised():
             return
-        if self.env == "local":
+        if self.kind == "local":
             # The emulator forgets its buckets on restart; staging/prod use bootstrap_state.py.
             from flotilla.deploy.state import backend_settings, ensure_state_bucket
 

@@ -11,14 +11,16 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flotilla.deploy import preflight
 from flotilla.deploy.preflight import CliValues
-from flotilla.deploy.preflight.files import environments
 from flotilla.discovery import Service, discover, select
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
+
+if TYPE_CHECKING:
+    from flotilla.deploy.environments import Environment
 
 TF_REGISTRY = "https://registry.terraform.io/.well-known/terraform.json"
 
@@ -33,6 +35,7 @@ class Context:
     selected: list[str]  # the services a command acts on (all by default)
     identity: dict[str, str] = field(default_factory=dict)
     docker: Any = None
+    environment: Environment | None = None  # environments/<env>.toml, validated
 
     @property
     def env_dir(self) -> Path:
@@ -51,24 +54,22 @@ class Context:
         return next(s for s in self.services if s.name == name)
 
 
-def check_env(project: Project, env: str) -> None:
-    known = environments(project)
-    if env not in known:
-        where = project.terraform_dir / "environments"
-        raise UsageError(
-            f"unknown environment {env!r}: no {where / (env + '.tfvars')}; "
-            f"allowed: {', '.join(known) or '(none defined)'}"
-        )
+def check_env(project: Project, env: str) -> Environment:
+    """`env`'s validated settings (environments/<env>.toml), or a UsageError (exit 2)."""
+    from flotilla.deploy.environments import get
+
+    return get(project, env)
 
 
-def select_environment(project: Project, env: str) -> None:
-    """Check that `env` exists; for ENV=local, point this process at the machine's own
+def select_environment(project: Project, env: str) -> Environment:
+    """Check that `env` exists; for kind local, point this process at the machine's own
     emulator, registry and ALB (values the user set explicitly are kept)."""
-    check_env(project, env)
-    if env == "local":
+    found = check_env(project, env)
+    if found.kind == "local":
         from flotilla.local.env import use_environment
 
         use_environment(project)
+    return found
 
 
 def check_services(project: Project, env: str, names: list[str] | None) -> list[Service]:
@@ -155,11 +156,11 @@ def validate(
     preflight.run(project, cli, manifests=read_manifests)
     env = cli.env
     services = list(cli.services) or None
-    select_environment(project, env)
+    environment = select_environment(project, env)
     resolved = check_services(project, env, services) if read_manifests else []
     check_registry_override()
     identity = aws.caller_identity(project.config.project.region)
-    if env != "local":  # ENV=local keeps the documented defaults preflight used
+    if environment.kind != "local":  # ENV=local keeps the documented defaults preflight used
         check_account_quotas(project, resolved)
     if need_docker:
         check_registry_login(project)
@@ -172,4 +173,5 @@ def validate(
         list(services or [s.name for s in resolved]),
         identity,
         client,
+        environment,
     )

@@ -85,7 +85,7 @@ class Inputs:
     project: Project
     cli: CliValues
     services: list[Service]  # every manifest that parsed, no environment applied
-    environments: list[str]  # defined: infra/terraform/environments/<env>.tfvars
+    environments: list[str]  # defined: environments/<env>.toml
     terraform_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -95,7 +95,8 @@ class Inputs:
     def env(self) -> str:
         return self.cli.env
 
-    def tfvars(self, env: str) -> Path:
+    def settings_file(self, env: str) -> Path:
+        """The file that defines (or would define) `env`."""
         from flotilla.deploy.environments import settings_file
 
         return settings_file(self.project, env)

@@ -16,7 +16,7 @@ MAX_VERIFY = 3600.0  # = the manifest's verify_seconds bound
 
 def _env(inputs: Inputs, env: str) -> Iterator[Violation]:
     if env not in inputs.environments:
-        where = inputs.tfvars(env)
+        where = inputs.settings_file(env)
         yield Violation(
             None,
             f"unknown environment {env!r}",
@@ -32,6 +32,20 @@ def environments(inputs: Inputs) -> Iterator[Violation]:
         yield from _env(inputs, cli.source_env)
         if cli.source_env == cli.env:
             yield Violation(None, f"--from and --to are both {cli.env!r}", "nothing to promote")
+
+
+@rule
+def overrides(inputs: Inputs) -> Iterator[Violation]:
+    """`[environments.<name>]` in a manifest names a defined environment."""
+    allowed = ", ".join(inputs.environments) or "(none defined)"
+    for service in inputs.services:
+        for env in service.manifest.environments:
+            if env not in inputs.environments:
+                yield Violation(
+                    service.source,
+                    f"environments.{env}",
+                    f"no environment {env!r} (no {inputs.settings_file(env)}); defined: {allowed}",
+                )
 
 
 @rule

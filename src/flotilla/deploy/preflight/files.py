@@ -21,6 +21,7 @@ IGNORED_FOLDERS = frozenset({"__pycache__"})
 
 
 def environments(project: Project) -> list[str]:
+    """Every defined environment (a bad environment file: UsageError listing each problem)."""
     from flotilla.deploy.environments import defined
 
     return defined(project)

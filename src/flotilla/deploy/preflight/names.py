@@ -56,6 +56,44 @@ def version_tag(version: str) -> str:
     return f"v{version}"
 
 
+def environment_problems(project: str, env: str, *, derived: bool = True) -> list[str]:
+    """What is wrong with `env` as an environment name, by the names AWS gets from it: the
+    name itself is a file name and an S3 key segment (the ECR part rule: lowercase letters
+    and digits separated by single '.', '_' or '-'), then (with `derived`) the load
+    balancer, roles and log groups made from the project and it. For defined environments
+    the `project_names` and `service_names` rules report those against flotilla.toml."""
+    if not re.fullmatch(_ECR_PART, env):
+        return [
+            "lowercase letters and digits separated by single '.', '_' or '-' "
+            "(it names a file, an S3 key and AWS resources)"
+        ]
+    if not derived:
+        return []
+    names = [
+        Derived(
+            "load balancer name",
+            alb_name(project, env),
+            ELB_NAME,
+            "AWS allows 1-32 of [A-Za-z0-9-], no '-' at either end, not 'internal-'",
+        ),
+        *(
+            Derived("IAM role", role, IAM_ROLE, "IAM allows 1-64 of [A-Za-z0-9+=,.@_-]")
+            for role in role_names(project, env, "x")
+        ),
+        Derived(
+            "log group",
+            log_group(project, env, "x"),
+            LOG_GROUP,
+            "CloudWatch allows 1-512 of [A-Za-z0-9._/#-]",
+        ),
+    ]
+    return [
+        f"gives {d.kind} {d.name!r} ({len(d.name)} characters); {d.allowed}"
+        for d in names
+        if _bad(d)
+    ]
+
+
 def _bad(d: Derived) -> bool:
     return not d.pattern.fullmatch(d.name) or (
         d.kind == "load balancer name" and d.name.startswith("internal-")

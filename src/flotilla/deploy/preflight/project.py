@@ -20,16 +20,21 @@ def known_regions() -> frozenset[str]:
     return frozenset(found)
 
 
+def region_problem(value: str) -> str | None:
+    """What is wrong with `value` as a region (flotilla.toml, environment files), or None."""
+    if value in known_regions():
+        return None
+    near = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
+    return f"not an AWS region with ECS; e.g. {', '.join(near[:4] or ['us-east-1'])}"
+
+
 @rule
 def region(inputs: Inputs) -> Iterator[Violation]:
     value = inputs.project.config.project.region
-    if value not in known_regions():
-        near = sorted(r for r in known_regions() if r.split("-")[0] == value.split("-")[0])
+    problem = region_problem(value)
+    if problem:
         yield Violation(
-            str(inputs.project.root / "flotilla.toml"),
-            "project.region",
-            f"not an AWS region with ECS; e.g. {', '.join(near[:4] or ['us-east-1'])}",
-            value,
+            str(inputs.project.root / "flotilla.toml"), "project.region", problem, value
         )
 
 

@@ -18,7 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from flotilla.deploy.preflight import Inputs, Violation, rule
 
-# (setting in a *.tfbackend file, the first terraform that understands it)
+# (setting in an environment's [state], the first terraform that understands it)
 BACKEND_FEATURES = (("use_lockfile", Version("1.10.0")),)
 PROVIDER = Path("registry.terraform.io", "hashicorp", "aws")
 
@@ -76,14 +76,14 @@ def terraform(inputs: Inputs) -> Iterator[Violation]:
     required = _required(text, r'required_version\s*=\s*"([^"]+)"')
     if required and version not in specifier(required):
         yield Violation(str(path), "required_version", f"terraform on PATH is {version}", required)
-    env_files = sorted((inputs.terraform_dir / "environments").glob("*.tfbackend"))
-    for backend in env_files:
-        settings = backend.read_text(encoding="utf-8", errors="replace")
+    from flotilla.deploy.environments import load_all
+
+    for env in load_all(inputs.project).values():
         for key, needs in BACKEND_FEATURES:
-            if re.search(rf"^\s*{key}\s*=", settings, re.MULTILINE) and version < needs:
+            if getattr(env.spec.state, key) and version < needs:
                 yield Violation(
-                    str(backend),
-                    key,
+                    str(env.path),
+                    f"state.{key}",
                     f"needs terraform >= {needs}; {binary} is {version} (upgrade terraform)",
                 )
 
