@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "promote",
     "local",
     "audit",
+    "env",
 )
 
 

@@ -111,9 +111,9 @@ def _variables(project: Project) -> set[str] | None:
     return set(_VARIABLE.findall(path.read_text(encoding="utf-8")))
 
 
-def _parse(path: Path, lines: list[str]) -> EnvironmentFile | None:
+def _parse(path: Path, lines: list[str], data: bytes | None = None) -> EnvironmentFile | None:
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         lines.append(f"{path}: cannot read: {exc.strerror}")
         return None
@@ -162,15 +162,22 @@ def _check_one(project: Project, path: Path, spec: EnvironmentFile) -> list[str]
     return lines
 
 
-def load_all(project: Project) -> dict[str, Environment]:
-    """Every environment, validated; UsageError (exit 2) listing every problem in any file."""
+def load_all(
+    project: Project, candidate: tuple[Path, bytes] | None = None
+) -> dict[str, Environment]:
+    """Every environment, validated; UsageError (exit 2) listing every problem in any file.
+
+    `candidate` (a path and its would-be content) is checked as if it were written."""
     folder = settings_dir(project)
     lines: list[str] = []
     found: dict[str, Environment] = {}
     paths = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if candidate is not None and candidate[0] not in paths:
+        paths = sorted([*paths, candidate[0]])
     named = {p.stem for p in paths}  # a broken file is reported once, not by each reference
     for path in paths:
-        spec = _parse(path, lines)
+        data = candidate[1] if candidate is not None and path == candidate[0] else None
+        spec = _parse(path, lines, data)
         if spec is None:
             continue
         problems = _check_one(project, path, spec)

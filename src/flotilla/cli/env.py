@@ -1,0 +1,125 @@
+"""Commands: env list, env show, env new (logic in flotilla.deploy.env*)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from flotilla.cli import app
+
+if TYPE_CHECKING:
+    from flotilla.project import Project
+
+env_app = typer.Typer(
+    name="env", help="Environments: environments/<name>.toml.", no_args_is_help=True
+)
+app.add_typer(env_app)
+JSON = typer.Option(False, "--json", help="One JSON document on stdout, for scripts.")
+TABLE_WIDTH = 80  # CI logs
+
+
+def _project() -> Project:
+    from flotilla.project import load_project
+
+    return load_project()
+
+
+def _released(project: Project, names: list[str]) -> dict[str, tuple[datetime | None, str]]:
+    """Each environment's last release. The composition root picks the endpoints: aws ones
+    with the process's own AWS settings first, then kind local with the local ones."""
+    from flotilla.deploy.environments import load_all
+    from flotilla.deploy.envviews import last_release
+
+    found = load_all(project)
+    result = {n: last_release(project, n) for n in names if found[n].kind != "local"}
+    for n in (n for n in names if found[n].kind == "local"):
+        from flotilla.local.env import use_environment
+
+        use_environment(project)
+        result[n] = last_release(project, n)
+    return result
+
+
+@env_app.command("list")
+def list_cmd(as_json: bool = JSON) -> None:
+    """Every environment: name, kind, account, region, promotes-from, last release."""
+    from flotilla.deploy.environments import load_all
+    from flotilla.deploy.envviews import LIST_COLUMNS, list_rows, summary
+    from flotilla.tables import fitted
+
+    project = _project()
+    found = load_all(project)
+    released = _released(project, sorted(found))
+    items = [summary(found[n], released[n]) for n in sorted(found)]
+    if as_json:
+        typer.echo(json.dumps({"environments": items}, indent=2))
+        return
+    console = Console(width=min(Console().width, TABLE_WIDTH))
+    if not items:
+        console.print(f"no environments: add {project.root / 'environments'}/<name>.toml")
+        return
+    console.print(fitted(LIST_COLUMNS, list_rows(items), console.width, ("last release",)))
+
+
+def _print_show(data: dict[str, Any], console: Console) -> None:
+    keys = ("name", "kind", "file", "account", "region", "promotes_from", "confirm")
+    for key in keys:
+        value = data[key]
+        if key == "account" and value is None:
+            value = "(caller): the account the credentials are for"
+        console.print(f"{key:14} {escape(str(value if value is not None else '—'))}")
+    role = data["role"]
+    console.print(f"{'role':14} {escape(str(role['arn'] or '— (the credentials as they are)'))}")
+    for key in ("promotes_to", "https", "state"):
+        console.print(f"{key:14} {escape(json.dumps(data[key]))}", soft_wrap=True)
+    when = data["last_release"] or f"— ({data['last_release_note']})"
+    console.print(f"{'last release':14} {escape(when)}")
+    console.print(f"{'terraform':14} {escape(data['generated']['tfvars'])}")
+    console.print(f"{'backend':14} {escape(data['generated']['backend'])}")
+    for name, svc in data["services"].items():
+        secrets = ", ".join(f"{k}={v}" for k, v in svc["secrets"].items()) or "no secrets"
+        console.print(
+            f"service {escape(name)}: {svc['count']} ({svc['min']}..{svc['max']}) x "
+            f"{svc['cpu']}/{svc['memory']}, {escape(secrets)}",
+            soft_wrap=True,
+        )
+
+
+@env_app.command("show")
+def show_cmd(
+    name: str = typer.Argument(..., help="The environment."), as_json: bool = JSON
+) -> None:
+    """Everything NAME resolves to; writes Terraform's inputs into build/NAME/."""
+    from flotilla.deploy.environments import get
+    from flotilla.deploy.envviews import show
+
+    project = _project()
+    get(project, name)  # unknown: exit 2
+    data = show(project, name, _released(project, [name])[name])
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    _print_show(data, Console(highlight=False))
+
+
+@env_app.command("new")
+def new_cmd(
+    name: str = typer.Argument(..., help="The new environment's name."),
+    source: str = typer.Option(..., "--from", help="The environment to copy."),
+    account: str | None = typer.Option(None, "--account", help="Its AWS account id."),
+    region: str | None = typer.Option(None, "--region", help="Its AWS region."),
+) -> None:
+    """Write environments/NAME.toml from another environment's file; print what to review."""
+    from flotilla.deploy.envnew import new_environment
+
+    project = _project()
+    made = new_environment(project, name, source, account=account, region=region)
+    console = Console(highlight=False)
+    console.print(f"wrote {escape(str(made.path))} (from {escape(source)}); review:")
+    for line in made.review:
+        console.print(f"  - {escape(line)}", soft_wrap=True)

@@ -1,0 +1,146 @@
+"""`flotilla env new NAME --from ENV`: a new environment's file, made from an existing one.
+
+The source file's text is kept (comments included) with the name, the state location and the
+given account and region changed; the result is validated like every environment file before
+it is written, so a bad name, an unknown --from, a malformed account or an unknown region
+exit 2 with nothing written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from flotilla.deploy import environments
+from flotilla.deploy.envmodel import check_account, check_region
+from flotilla.errors import UsageError
+from flotilla.project import Project
+
+_TABLE = re.compile(r"^\s*\[")
+
+
+@dataclass(frozen=True)
+class NewEnvironment:
+    path: Path
+    review: list[str]  # what the user should look at before the first deploy
+
+
+def _set(lines: list[str], table: str | None, key: str, value: str) -> None:
+    """Set `key = value` in `table` (None: the top level) of a TOML file's lines."""
+    current: str | None = None
+    start = 0 if table is None else None
+    for i, line in enumerate(lines):
+        if _TABLE.match(line):
+            if current == table and start is not None:
+                break
+            current = line.strip().strip("[]").strip()
+            if current == table:
+                start = i + 1
+            continue
+        if current == table and re.match(rf"^\s*{key}\s*=", line):
+            lines[i] = f"{key} = {value}"
+            return
+    if start is None:  # no such table: append it
+        lines += ["", f"[{table}]", f"{key} = {value}"]
+        return
+    end = start
+    while end < len(lines) and not _TABLE.match(lines[end]):
+        end += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    lines.insert(end if table else _top_insert(lines), f"{key} = {value}")
+
+
+def _top_insert(lines: list[str]) -> int:
+    """After the last top-level assignment (before the first table)."""
+    last = 0
+    for i, line in enumerate(lines):
+        if _TABLE.match(line):
+            break
+        if re.match(r"^\s*[A-Za-z_]+\s*=", line):
+            last = i + 1
+    return last
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _problems(name: str, account: str | None, region: str | None, project: Project) -> list[str]:
+    from flotilla.deploy.preflight.names import environment_problems
+
+    lines = [f"environment name {name!r}: {p}" for p in environment_problems(project.name, name)]
+    for option, value, check in (("--account", account, check_account), ("--region", region,
+                                 check_region)):  # fmt: skip
+        if value is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                lines.append(f"{option} {value!r}: {exc}")
+    return lines
+
+
+def new_environment(
+    project: Project,
+    name: str,
+    source: str,
+    *,
+    account: str | None = None,
+    region: str | None = None,
+) -> NewEnvironment:
+    """Write environments/<name>.toml from `source`'s file; UsageError (exit 2) and nothing
+    written for a bad name, an unknown source, a malformed account or an unknown region."""
+    lines = _problems(name, account, region, project)
+    known = environments.load_all(project)  # every file valid first
+    path = environments.settings_file(project, name)
+    if source not in known:
+        lines.append(environments.unknown(project, source).replace("unknown", "--from: unknown"))
+    if name in known or path.exists():
+        lines.append(f"environment {name!r} exists already: {path}")
+    if lines:
+        raise UsageError("\n".join(lines))
+    base = known[source]
+    if base.kind == "local":
+        raise UsageError(
+            f"--from {source}: kind local is one environment per machine; make a new "
+            "environment from an aws one (e.g. --from staging)"
+        )
+    spec = base.spec
+    text = base.path.read_text(encoding="utf-8").splitlines()
+    text = [re.sub(rf"\b{re.escape(source)}\b", name, t) if t.lstrip().startswith("#") else t
+            for t in text]  # fmt: skip
+    new_region = region or spec.region
+    bucket = f"{project.name}-tfstate-{name}"
+    _set(text, None, "name", _quoted(name))
+    _set(text, None, "region", _quoted(new_region))
+    _set(text, "state", "bucket", _quoted(bucket))
+    _set(text, "state", "key", _quoted(f"{project.name}/{name}/terraform.tfstate"))
+    if spec.state.region is not None or region is not None:
+        _set(text, "state", "region", _quoted(new_region))
+    review = [f"the state bucket {bucket!r} ({new_region}): create it once with "
+              f"`python scripts/bootstrap_state.py --env {name}`"]  # fmt: skip
+    if account is not None:
+        _set(text, None, "account_id", _quoted(account))
+        if spec.role_arn:
+            role = re.sub(r"::\d{12}:", f"::{account}:", spec.role_arn)
+            _set(text, None, "role_arn", _quoted(role))
+            review.append(f"role_arn = {role!r}: the role must exist in account {account}")
+    if spec.promotes_from == name:
+        text = [t for t in text if not re.match(r"^\s*promotes_from\s*=", t)]
+    body = "\n".join(text) + "\n"
+    parsed = environments.load_all(project, (path, body.encode()))[name].spec  # or exit 2
+    for key in ("domain", "hosted_zone", "certificate_arn"):
+        if getattr(parsed, key):
+            review.append(f"{key} = {getattr(parsed, key)!r} is {source}'s: give {name} its own")
+    if "vpc_cidr" in parsed.terraform:
+        review.append(f"terraform.vpc_cidr = {parsed.terraform['vpc_cidr']!r} is {source}'s "
+                      "(change it if the networks are ever peered)")  # fmt: skip
+    if not (parsed.domain or parsed.certificate_arn or parsed.allow_http):
+        review.append("HTTPS: set domain, certificate_arn or allow_http = true (preflight asks)")
+    review.append(f"then: flotilla env show {name}; flotilla plan --env {name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(path)
+    return NewEnvironment(path, review)

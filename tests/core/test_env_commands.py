@@ -1,0 +1,189 @@
+"""`flotilla env list|show|new`: what a user reads and writes, through the real command line.
+
+The project is the repository's three environments, its variables.tf and one service with a
+secret and a prod override; the last-release test records into the AWS emulator's S3."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.fixtures.base import REPO
+
+SERVICE = """\
+name = "orders"
+framework = "fastapi"
+entry = "orders_service:plugin"
+path = "/orders"
+version = "1.0.0"
+
+[secrets]
+DB_PASSWORD = "/orders/db-password"
+
+[environments.prod]
+count = 2
+"""
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(REPO / "environments", root / "environments")
+    (root / "infra/terraform").mkdir(parents=True)
+    shutil.copy(REPO / "infra/terraform/variables.tf", root / "infra/terraform/variables.tf")
+    (root / "flotilla.toml").write_text('[project]\nname = "shop"\n')
+    (root / "services/orders").mkdir(parents=True)
+    (root / "services/orders/service.toml").write_text(SERVICE)
+    return root
+
+
+def run(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "flotilla.cli", "env", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**base, "FLOTILLA_ROOT": str(root), "COLUMNS": "200", **(env or {})},
+    )
+
+
+def listing(root: Path, env: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    r = run(root, "list", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    return {e["name"]: e for e in json.loads(r.stdout)["environments"]}
+
+
+def test_list_is_a_table_of_every_environment_in_80_columns(root: Path) -> None:
+    r = run(root, "list")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, r.stdout
+    header = next(line for line in lines if "name" in line)
+    for column in ("name", "kind", "account", "region", "from", "last release"):
+        assert column in header, header
+    rows = {line.split()[1]: line.split() for line in lines if line.startswith("│")}
+    assert rows["local"][3] == "local" and rows["local"][5] == "123456789012"
+    assert rows["prod"][3] == "aws" and rows["prod"][9] == "staging"
+    assert set(rows) == {"local", "prod", "staging"}
+
+
+def test_show_resolves_everything_and_secrets_by_reference(root: Path) -> None:
+    r = run(root, "show", "prod", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["kind"] == "aws" and data["promotes_from"] == "staging" and data["confirm"]
+    assert data["state"] == {
+        "bucket": "flotilla-tfstate-prod",
+        "key": "flotilla/prod/terraform.tfstate",
+        "region": "us-east-1",
+        "encrypt": True,
+        "use_lockfile": True,
+    }
+    assert data["terraform"]["vpc_cidr"] == "10.42.0.0/16"
+    assert data["terraform"]["environment"] == "prod" and data["terraform"]["project"] == "shop"
+    orders = data["services"]["orders"]
+    assert orders["count"] == 2 and orders["secrets"] == {"DB_PASSWORD": "/orders/db-password"}
+    # Terraform's inputs are generated from the file, with the same values.
+    tfvars = json.loads(Path(data["generated"]["tfvars"]).read_text())
+    assert tfvars == data["terraform"]
+    backend = Path(data["generated"]["backend"]).read_text()
+    assert 'bucket = "flotilla-tfstate-prod"' in backend and "use_lockfile = true" in backend
+    assert run(root, "show", "staging").returncode == 0
+    assert "staging" in json.loads(run(root, "show", "staging", "--json").stdout)["name"]
+
+
+def test_show_gives_an_external_id_by_reference_only(root: Path) -> None:
+    path = root / "environments/staging.toml"
+    path.write_text('external_id = "s3cr3t-value"\n' + path.read_text())
+    r = run(root, "show", "staging", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "s3cr3t-value" not in r.stdout
+    assert json.loads(r.stdout)["role"]["external_id"] == "(set)"
+
+
+def test_new_writes_a_valid_file_and_prints_what_to_review(root: Path) -> None:
+    r = run(root, "new", "qa", "--from", "staging", "--account", "333333333333")
+    assert r.returncode == 0, r.stderr
+    assert "review" in r.stdout and "bootstrap_state.py --env qa" in r.stdout
+    data = tomllib.loads((root / "environments/qa.toml").read_text())
+    assert data["name"] == "qa" and data["account_id"] == "333333333333"
+    assert data["state"]["bucket"] == "shop-tfstate-qa"
+    assert data["state"]["key"] == "shop/qa/terraform.tfstate"
+    assert data["terraform"]["vpc_cidr"] == "10.41.0.0/16"  # staging's, to review
+    found = listing(root)
+    assert found["qa"]["account"] == "333333333333" and found["qa"]["region"] == "us-east-1"
+    shown = json.loads(run(root, "show", "qa", "--json").stdout)
+    assert shown["state"]["key"] == "shop/qa/terraform.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Bad_Name", "--from", "staging"], "environment name 'Bad_Name': lowercase letters"),
+        (["../x", "--from", "staging"], "environment name '../x'"),
+        (["qa", "--from", "stagin"], "--from: unknown environment 'stagin'"),
+        (["qa", "--from", "staging", "--account", "12345"], "--account '12345': an AWS account"),
+        (["qa", "--from", "staging", "--region", "us-east-7"], "--region 'us-east-7': not an AWS"),
+        (["prod", "--from", "staging"], "environment 'prod' exists already"),
+        (["dev", "--from", "local"], "--from local: kind local is one environment per machine"),
+        (
+            ["a-very-long-environment-name", "--from", "staging"],
+            "gives load balancer name 'shop-a-very-long-environment-name'",
+        ),
+    ],
+)
+def test_new_refuses_bad_input_and_writes_nothing(
+    root: Path, args: list[str], message: str
+) -> None:
+    before = {p.name: p.read_bytes() for p in (root / "environments").iterdir()}
+    r = run(root, "new", *args)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert {p.name: p.read_bytes() for p in (root / "environments").iterdir()} == before
+
+
+def test_a_bad_environment_file_is_one_clear_error(root: Path) -> None:
+    path = root / "environments/staging.toml"
+    path.write_text(path.read_text().replace('kind = "aws"', 'kind = "aws-ecs"'))
+    r = run(root, "list")
+    assert r.returncode == 2
+    assert f"{path}: key `kind` = 'aws-ecs': Input should be 'aws' or 'local'" in r.stderr
+
+
+def test_list_shows_the_last_release_from_the_ledger(root: Path, emulator: Any) -> None:
+    env = emulator.env()
+    before = listing(root, env)
+    assert before["staging"]["last_release"] is None
+    s3 = boto3.client("s3", **_client_args(env))
+    s3.create_bucket(Bucket="flotilla-tfstate-staging")
+    key = "flotilla/staging/releases/shop/orders.json"  # where the ledger keeps orders
+    s3.put_object(Bucket="flotilla-tfstate-staging", Key=key, Body=b'{"history": []}')
+    after = listing(root, env)
+    assert after["staging"]["last_release"] is not None, after["staging"]
+    assert after["prod"]["last_release"] is None
+    r = run(root, "list", env=env)
+    staging = next(line for line in r.stdout.splitlines() if line.startswith("│ staging "))
+    assert "ago" in staging, r.stdout
+
+
+def _client_args(env: dict[str, str]) -> dict[str, str]:
+    return {
+        "endpoint_url": env["AWS_ENDPOINT_URL"],
+        "region_name": env["AWS_REGION"],
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+    }
