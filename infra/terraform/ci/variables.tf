@@ -40,7 +40,7 @@ variable "plan_environment" {
 }
 
 variable "state_bucket_pattern" {
-  description = "Terraform state bucket per environment; %s is the environment (see infra/terraform/environments/*.s3.tfbackend)."
+  description = "Terraform state bucket per environment; %s is the environment (see environments/<env>.toml [state] at the project root)."
   type        = string
   default     = "flotilla-tfstate-%s"
 }

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `flotilla --help` loads no bot
     from flotilla.project import Project
 
 ENV = typer.Option(
-    "local", "--env", "-e", help="Environment: infra/terraform/environments/<env>.tfvars."
+    "local", "--env", "-e", help="Environment: environments/<env>.toml."
 )
 TIMEOUT = typer.Option(900.0, "--timeout", help="Seconds to wait for a steady rollout.")
 ALLOW_DESTROY = typer.Option(
