@@ -17,9 +17,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `flotilla --help` loads no bot
     from flotilla.deploy.pipeline import Options
     from flotilla.project import Project
 
-ENV = typer.Option(
-    "local", "--env", "-e", help="Environment: environments/<env>.toml."
-)
+ENV = typer.Option("local", "--env", "-e", help="Environment: environments/<env>.toml.")
 TIMEOUT = typer.Option(900.0, "--timeout", help="Seconds to wait for a steady rollout.")
 ALLOW_DESTROY = typer.Option(
     False, "--allow-destroy", help="Apply even if the plan destroys or replaces critical resources."
