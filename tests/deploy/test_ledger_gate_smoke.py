@@ -93,3 +93,20 @@ def test_gate_prod_needs_confirmation(monkeypatch: pytest.MonkeyPatch) -> None:
     gate.check(review("prod", False), allow_destroy=False, yes=True, plan_md="p")
     monkeypatch.setenv("CI", "true")
     gate.check(review("prod", False), allow_destroy=False, yes=False, plan_md="p")
+
+
+def test_gate_follows_the_environment_files_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
+    # environments/<env>.toml `confirm` decides, for any environment: the shipped prod asks,
+    # staging does not; a qa that sets confirm = true asks too.
+    from flotilla.deploy.environments import load_all
+    from flotilla.project import load_project
+    from tests.fixtures.base import REPO
+
+    monkeypatch.delenv("CI", raising=False)
+    found = load_all(load_project(REPO))
+    assert found["prod"].spec.confirm and not found["staging"].spec.confirm
+    with pytest.raises(gate.GateClosed, match="qa needs confirmation"):
+        gate.check(review("qa", False), allow_destroy=False, yes=False, plan_md="p",
+                   needs_confirm=True)  # fmt: skip
+    gate.check(review("qa", False), allow_destroy=False, yes=False, plan_md="p",
+               needs_confirm=False)  # fmt: skip
