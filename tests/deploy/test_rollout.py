@@ -216,3 +216,26 @@ def test_ecs_source_unknown_service_is_clear(aws_env: dict[str, str]) -> None:
     boto3.client("ecs").create_cluster(clusterName="waiter-empty")
     with pytest.raises(FlotillaError, match="ECS service nope not found in cluster waiter-empty"):
         EcsStatusSource().service_status("waiter-empty", "nope", None)
+
+
+def test_one_failed_rollout_does_not_condemn_the_others() -> None:
+    # a fails at once; b is still rolling out then and becomes steady later: the waiter keeps
+    # watching b, and reports a as failed and b as steady.
+    with pytest.raises(RolloutFailed) as exc:
+        run(
+            {
+                "a": [st("td:3", "FAILED", 0, rollout_reason="tasks failed to start")],
+                "b": [
+                    st("td:8", "IN_PROGRESS", 0),
+                    st("td:8", "IN_PROGRESS", 1),
+                    st("td:8", "COMPLETED", 2),
+                ],
+                "c": [st("td:5", "IN_PROGRESS", 1)],
+            },
+            timeout=60,
+        )
+    assert set(exc.value.failures) == {"a", "c"}
+    assert "tasks failed to start" in exc.value.failures["a"]
+    assert "within 60s" in exc.value.failures["c"]
+    assert set(exc.value.steady) == {"b"} and exc.value.steady["b"].running == 2
+    assert exc.value.service == "a"

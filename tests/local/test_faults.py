@@ -150,11 +150,6 @@ def test_ctrl_c_mid_rollout_then_rerun_serves_the_new_version(project: ScratchPr
     assert got.json() == {"version": "2"}
 
 
-@pytest.mark.xfail(
-    reason="known bug (issue 12 left open): the audit table still cuts the version and "
-    "vulnerabilities headers at 80 columns when a licence cell is long",
-    strict=False,
-)
 def test_80_columns_cut_no_value_and_json_has_everything(project: ScratchProject) -> None:
     import json
 

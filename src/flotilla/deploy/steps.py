@@ -25,6 +25,7 @@ from flotilla.interrupts import Interrupted, deferred
 
 if TYPE_CHECKING:
     from flotilla.deploy.contracts import ApiCheck
+    from flotilla.discovery import Service
 
 
 @dataclass
@@ -45,16 +46,25 @@ class Planned:
     plan_md: Path
 
 
-def build_and_push(ctx: Context, console: Console, base_image: str | None = None) -> Built:
-    """Build what changed, then push each service's missing tags to its ECR repository."""
+def build_and_push(
+    ctx: Context,
+    console: Console,
+    base_image: str | None = None,
+    services: list[Service] | None = None,
+) -> Built:
+    """Build what changed of `services` (default: all), then push each one's missing tags to
+    its ECR repository."""
     from flotilla.deploy.build import run_build
 
-    manifest = run_build(ctx.project, ctx.services, base_image=base_image)
+    services = ctx.services if services is None else services
+    if not services:  # every service is pinned: nothing to build or push
+        return Built({"services": {}}, {})
+    manifest = run_build(ctx.project, services, base_image=base_image)
     ecr = Ecr(ctx.project.name)
     login = ecr.login()
     pushes: dict[str, PushResult] = {}
     table = Table("service", "content tag", "digest", "pushed", "already there", title="images")
-    for svc in ctx.services:
+    for svc in services:
         entry = manifest["services"][svc.name]
         tags = [entry["content_tag"], *(t for t in entry["tags"] if t != entry["content_tag"])]
         with console.status(f"pushing {svc.name}"):
@@ -151,6 +161,16 @@ def apply(planned: Planned, console: Console) -> dict[str, Any]:
     return dict(planned.tf.output())
 
 
+@dataclass
+class RolledOut:
+    """The rollout's outcome per service: the version of each steady one (for verify), and
+    each failed one's reason (its failed task's cause included, when the source has it)."""
+
+    versions: dict[str, Version]
+    failures: dict[str, str]
+    hint: str | None = None
+
+
 def roll_out(
     ctx: Context,
     outputs: dict[str, Any],
@@ -158,9 +178,10 @@ def roll_out(
     specs: dict[str, ServiceSpec],
     timeout: float,
     console: Console,
-) -> dict[str, Version]:
-    """Wait for the changed services to be steady; returns each one's version as it runs
-    (the revision that took traffic), for verify to measure."""
+) -> RolledOut:
+    """Wait for the changed services to be steady or failed. One service's failure does not
+    stop the others: each steady one's version (the revision that took traffic) is returned
+    for its own checks."""
     services = outputs.get("services") or {}
     targets = [
         rollout.Target(n, services[n]["service_name"], services[n].get("target_group_arn"))
@@ -168,23 +189,23 @@ def roll_out(
         if n in services
     ]
     if not targets:
-        return {}
+        return RolledOut({}, {})
     source = rollout.status_source_for(ctx.env, ctx.project)
     cluster = outputs["cluster_name"]
+    failures: dict[str, str] = {}
+    hint = None
     try:
         statuses = rollout.wait(source, cluster, targets, timeout=timeout, console=console)
     except rollout.RolloutFailed as exc:
-        # The failing service's own failed tasks first, then any other's.
-        failing = exc.service
-        ordered = sorted(targets, key=lambda t: t.name != failing)
-        cause = next(
-            (f for t in ordered for f in source.failed_tasks(cluster, t.ecs_service)), None
-        )
-        if cause is None:
-            raise
-        raise rollout.RolloutFailed(f"{exc.message}\n{cause.show()}", hint=exc.hint) from None
-    console.print(f"[green]steady:[/] {', '.join(t.name for t in targets)}")
-    return {
+        statuses, hint = exc.steady, exc.hint
+        for t in targets:
+            if t.name in exc.failures:
+                cause = next(iter(source.failed_tasks(cluster, t.ecs_service)), None)
+                why = exc.failures[t.name]
+                failures[t.name] = why if cause is None else f"{why}\n{cause.show()}"
+    if statuses:
+        console.print(f"[green]steady:[/] {', '.join(sorted(statuses))}")
+    versions = {
         t.name: Version(
             t.name,
             specs[t.name].path,
@@ -196,6 +217,7 @@ def roll_out(
         for t in targets
         if t.name in statuses
     }
+    return RolledOut(versions, failures, hint)
 
 
 def smoke_test(
