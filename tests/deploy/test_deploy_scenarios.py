@@ -173,6 +173,45 @@ def test_2_nothing_changed_pushes_nothing_and_plans_no_change(
     assert all(len(stack.ledger(n)) == 1 for n in stack.services())
 
 
+def test_2a_plan_no_push_plans_a_change_and_writes_nothing_to_ecr(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request's plan with a read-only role: the change is planned, nothing is pushed,
+    tagged or created in ECR, and the review says which images are not pushed."""
+    ecr = stack.client("ecr")
+
+    def ecr_images() -> dict[str, list[Any]]:
+        return {
+            n: sorted(
+                (d["imageDigest"], sorted(d.get("imageTags", [])))
+                for d in ecr.describe_images(repositoryName=f"flotilla/{n}")["imageDetails"]
+            )
+            for n in stack.services()
+        }
+
+    catalog = {n: registry_tags(stack.registry, f"flotilla/{n}") for n in stack.services()}
+    images, revisions = ecr_images(), stack.revisions()
+    src = stack.root / "services/users/users_service.py"
+    original = src.read_text()
+    src.write_text(original + f"\n# changed by the no-push test {uuid.uuid4().hex}\n")
+    commit(stack.root, "change users")
+    try:
+        code, out = stack.run(
+            "plan", "--env", "local", "--no-push", "--base-image", stack.base_image, capsys=capsys
+        )
+    finally:
+        src.write_text(original)
+        commit(stack.root, "users as before")
+    assert code == 0, out
+    review = json.loads((stack.root / "build/local/plan.json").read_text())["review"]
+    assert review["changed_services"] == ["users"]
+    md = (stack.root / "build/local/plan.md").read_text()
+    assert "users: image not pushed (plan --no-push)" in md
+    assert "orders: image not pushed" not in md  # unchanged: found in ECR by its content tag
+    assert {n: registry_tags(stack.registry, f"flotilla/{n}") for n in stack.services()} == catalog
+    assert ecr_images() == images and stack.revisions() == revisions
+
+
 def test_3_one_changed_service_is_the_only_one_rebuilt_pushed_and_revised(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -44,6 +44,7 @@ class Options:
     auto_rollback: bool = True  # a failed release is rolled back to the last one that passed
     allow_breaking: bool = False  # deploy an API with breaking changes without a major bump
     wait_lock: float = 0.0  # seconds to wait for another deploy's lock (0: refuse, exit 5)
+    push: bool = True  # plan only: False builds and plans without writing to ECR
 
 
 @dataclass
@@ -88,9 +89,17 @@ class PlanCommand:
         ctx = ctx or self.validate()
         held = pins.hold(ctx, self.options.unpin)
         unpinned = [s for s in ctx.services if s.name not in held.pinned]
-        built = steps.build_and_push(ctx, self.console, self.options.base_image, unpinned)
+        if self.options.push or isinstance(self, DeployCommand):  # a deploy always pushes
+            built = steps.build_and_push(ctx, self.console, self.options.base_image, unpinned)
+        else:
+            built = steps.build_without_push(ctx, self.console, self.options.base_image, unpinned)
         specs = {**service_specs(unpinned, ctx.env, built.images), **held.specs}
-        planned = steps.plan(ctx, specs, self.console, held.notes)
+        notes = held.notes + [
+            f"{n}: image not pushed (plan --no-push): its digest here is the local image id; "
+            "the deploy pushes it and plans again"
+            for n in sorted(built.unpushed)
+        ]
+        planned = steps.plan(ctx, specs, self.console, notes)
         changing = [n for n in planned.review.changed_services if n in built.pushes]
         checks = steps.review_contracts(ctx, changing, planned, self.console)
         return ctx, built, specs, held, planned, checks

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 class Built:
     manifest: dict[str, Any]  # build/manifest.json
     pushes: dict[str, PushResult]
+    unpushed: set[str] = field(default_factory=set)  # plan --no-push: not in ECR yet
 
     @property
     def images(self) -> dict[str, str]:
@@ -87,6 +88,35 @@ def build_and_push(
     pushed = sum(1 for p in pushes.values() if tags_pushed_image(p))
     console.print(f"pushed {pushed} image(s)")
     return Built(manifest, pushes)
+
+
+def build_without_push(
+    ctx: Context, console: Console, base_image: str | None, services: list[Service]
+) -> Built:
+    """`plan --no-push` (a pull request's read-only role): build, then find each image in ECR
+    by its content tag. An image not pushed yet is planned with its local image id as a
+    stand-in digest (`Built.unpushed`); nothing is created, pushed or tagged."""
+    from flotilla.deploy.build import run_build
+
+    if not services:
+        return Built({"services": {}}, {})
+    manifest = run_build(ctx.project, services, base_image=base_image)
+    ecr = Ecr(ctx.project.name)
+    login = ecr.login()
+    pushes: dict[str, PushResult] = {}
+    unpushed: set[str] = set()
+    for svc in services:
+        entry = manifest["services"][svc.name]
+        content = entry["content_tag"]
+        digest = ecr.tags(svc.name).get(content)
+        res = PushResult(svc.name, "", digest or str(entry["image_id"]), "")
+        if digest:
+            res.present.append(content)
+        else:
+            unpushed.add(svc.name)
+        res.image = ecr.image_ref(login, svc.name, res.digest)
+        pushes[svc.name] = res
+    return Built(manifest, pushes, unpushed)  # the plan's review notes name the unpushed
 
 
 def tags_pushed_image(p: PushResult) -> bool:
