@@ -340,3 +340,41 @@ def test_5_plan_replacing_target_groups_is_blocked_without_allow_destroy(
     md = (stack.root / "build/local/plan.md").read_text()
     assert md.index("[!CAUTION]") < md.index("### Routing")
     assert stack.revisions() == revisions and stack.ledger("orders") == ledger
+
+
+def test_6_a_breaking_api_change_is_gated_and_a_major_bump_records_the_new_contract(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = stack.root / "services/orders/orders_service.py"
+    toml = stack.root / "services/orders/service.toml"
+    code_before, toml_before = src.read_text(), toml.read_text()
+    route = '@plugin.delete("/{order_id}")\ndef delete_order('
+    assert route in code_before
+    src.write_text(code_before.replace(route, "def delete_order("))  # DELETE /orders/{id} gone
+    commit(stack.root, "orders: no more DELETE")
+    revisions, ledger = stack.revisions(), stack.ledger("orders")
+    code, out = stack.deploy(capsys)
+    assert code == 3, out
+    assert "orders" in out and "breaking" in out, out
+    md = (stack.root / "build/local/plan.md").read_text()
+    assert "DELETE /orders/{order_id}" in md, md[-3000:]
+    assert stack.revisions() == revisions and stack.ledger("orders") == ledger  # nothing applied
+    # The major version bump says the break is meant: it deploys, and the new contract is kept.
+    toml.write_text(toml_before.replace('version = "1.0.0"', 'version = "2.0.0"'))
+    commit(stack.root, "orders 2.0.0: DELETE removed")
+    try:
+        code, out = stack.deploy(capsys)
+    finally:
+        src.write_text(code_before)
+        toml.write_text(toml_before)
+        commit(stack.root, "orders as before")
+    assert code == 0, out
+    newest = stack.ledger("orders")[0]
+    assert newest["kind"] == "deploy" and newest["version"] == "2.0.0"
+    assert newest["openapi"].startswith("sha256:") and newest["openapi"] != ledger[0]["openapi"]
+    key = f"flotilla/local/openapi/flotilla/{newest['openapi'].removeprefix('sha256:')}.json"
+    doc = json.loads(
+        stack.client("s3").get_object(Bucket="flotilla-tfstate-local", Key=key)["Body"].read()
+    )
+    assert doc["info"]["version"] == "2.0.0"
+    assert "delete" not in doc["paths"]["/orders/{order_id}"]
