@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -152,7 +153,8 @@ def test_ctrl_c_mid_rollout_then_rerun_serves_the_new_version(project: ScratchPr
 def _append_version(p: ScratchProject, version: str) -> None:
     """A new release of orders: its /meta/version answers `version`."""
     path = p.root / "services/orders/orders_service.py"
-    path.write_text(path.read_text().replace('{"version": "2"}', f'{{"version": "{version}"}}'))
+    text = re.sub(r'\{"version": "\d+"\}', f'{{"version": "{version}"}}', path.read_text())
+    path.write_text(text)
     p.commit(f"orders: version {version}")
 
 
