@@ -211,12 +211,13 @@ def _registry(p: ScratchProject) -> Any:
     return LocalRegistry(port=port, storage=storage, password=ecr_credentials(ecr)[1])
 
 
-def test_the_registry_down_at_the_push_is_one_line_and_a_rerun_converges(
+def test_the_registry_down_is_one_line_before_anything_is_built_and_a_rerun_converges(
     project: ScratchProject,
 ) -> None:
     import requests
 
     _append_version(project, "4")
+    manifest = (project.root / "build/manifest.json").stat().st_mtime
     registry = _registry(project)
     registry.stop()
     try:
@@ -227,6 +228,7 @@ def test_the_registry_down_at_the_push_is_one_line_and_a_rerun_converges(
     assert r.returncode not in (0, 130) and "Traceback" not in out, out[-3000:]
     named = [line for line in out.splitlines() if registry.host in line and "registry" in line]
     assert len(named) >= 1, out[-3000:]  # one line naming the part and its address
+    assert (project.root / "build/manifest.json").stat().st_mtime == manifest  # nothing built
     assert not exists(project, DEPLOY_LOCK) and not exists(project, TF_LOCK)
     got = requests.get(f"{project.alb}/orders/meta/version", timeout=10)
     assert got.json() == {"version": "3"}  # nothing was applied
