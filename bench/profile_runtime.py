@@ -1,6 +1,6 @@
 """Where each microsecond of the plugin path goes, per framework, in-process (no server, no
 network): the same ASGI request driven through each layer, 16 requests in flight, for the
-runtime now and at BASELINE (run in a child process from a `git archive` of it).
+runtime now, at BASELINE and at PREVIOUS (each run in a child process from a `git archive`).
 
 `python -m bench.profile_runtime` writes bench/results/runtime_profile.md; a pyinstrument
 profile of each full path goes to bench/results/runtime_profile_<framework>.txt.
@@ -167,23 +167,26 @@ def child(baseline: Path | None) -> dict[str, float]:
 
 
 def main() -> int:
-    from bench.bench_runtime import BASELINE, baseline_src
+    from bench.bench_runtime import BASELINE, PREVIOUS, baseline_src
     from bench.machine import RESULTS, write
 
     with tempfile.TemporaryDirectory(prefix="flotilla-profile-") as tmp:
         old = child(baseline_src(Path(tmp)))
+        prev = child(baseline_src(Path(tmp), PREVIOUS))
     now = child(None)
     RESULTS.mkdir(parents=True, exist_ok=True)
     for fw in FRAMEWORKS:
         (RESULTS / f"runtime_profile_{fw}.txt").write_text(profile(fw))
-    rows = [f"| bare Starlette route | {old['starlette']:.1f} | {now['starlette']:.1f} |"]
+    runs = (old, prev, now)
+    rows = ["| bare Starlette route | " + " | ".join(f"{r['starlette']:.1f}" for r in runs) + " |"]
     for fw in FRAMEWORKS:
-        before = 0.0, 0.0
+        before = [0.0, 0.0, 0.0]
         for layer in LAYERS:
-            a, b = old[f"{fw} {layer}"], now[f"{fw} {layer}"]
-            rows.append(f"| {fw}: {layer} | {a - before[0]:+.1f} | {b - before[1]:+.1f} |")
-            before = a, b
-        rows.append(f"| **{fw}: total** | **{before[0]:.1f}** | **{before[1]:.1f}** |")
+            got = [r[f"{fw} {layer}"] for r in runs]
+            cells = " | ".join(f"{g - b:+.1f}" for g, b in zip(got, before, strict=True))
+            rows.append(f"| {fw}: {layer} | {cells} |")
+            before = got
+        rows.append(f"| **{fw}: total** | " + " | ".join(f"**{b:.1f}**" for b in before) + " |")
     md = [
         "# Where the plugin path's microseconds go",
         "",
@@ -192,13 +195,16 @@ def main() -> int:
         "what adding that layer costs per request (µs); `adapter` is the framework serving the",
         "plugin, including the hop to the thread pool for the sync handler. The server's own",
         "cost (HTTP parsing, sockets) is not in here: see runtime.md for over-the-wire numbers.",
-        f"Baseline = {BASELINE}. pyinstrument profiles of each full path: runtime_profile_*.txt.",
+        f"Baseline = {BASELINE}, previous = {PREVIOUS} (the last session's). pyinstrument",
+        "profiles of each full path now: runtime_profile_*.txt; over the wire:",
+        "runtime_wire_profile.md.",
         "",
-        "| layer | baseline µs | now µs |",
-        "|---|---|---|",
+        "| layer | baseline µs | previous µs | now µs |",
+        "|---|---|---|---|",
         *rows,
     ]
-    write("runtime_profile", "\n".join(md), {"baseline_us": old, "now_us": now})
+    data = {"baseline_us": old, "previous_us": prev, "now_us": now}
+    write("runtime_profile", "\n".join(md), data)
     print("\n".join(md))
     return 0
 
