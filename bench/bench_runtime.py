@@ -197,6 +197,7 @@ def main() -> int:
 
     console = Console()
     results: dict[str, list[tuple[float, float]]] = {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="flotilla-bench-rt-") as tmp, ExitStack() as stack:
         urls = {}
         for name, (argv, env) in commands(Path(tmp)).items():
@@ -234,6 +235,7 @@ def main() -> int:
         met = "" if need is None else "yes" if ratio <= need else "NO"
         verdicts.append(f"| {what} | **{ratio:.2f}** | {target} | {met} |")
     p99_ratio = p99["now fastapi"] / p99["baseline fastapi"]
+    load = f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
     md = [
         "# The runtime's cost per request",
         "",
@@ -253,6 +255,9 @@ def main() -> int:
         "| ratio | measured | target | met |",
         "|---|---|---|---|",
         *verdicts,
+        "",
+        f"The machine is shared (2 cores; 1-min load average {load}): absolute rates move with",
+        "the neighbours, the side-by-side ratios of one run are what counts.",
     ]
     data = {
         "rps": rps,
@@ -260,6 +265,7 @@ def main() -> int:
         "rounds": results,
         "ratios": {what: rps[num] / rps[den] for what, num, den, _, _ in CHECKS},
         "p99_ratio_fastapi": p99_ratio,
+        "load_average": [load_before[0], os.getloadavg()[0]],
     }
     write("runtime", "\n".join(md), data)
     console.print("\n".join(md))

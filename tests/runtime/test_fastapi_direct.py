@@ -317,3 +317,24 @@ def test_direct_answers_are_the_starlette_responses_they_replace(
 
     asyncio.run(build_response(rendered)({"type": "http"}, None, send))  # type: ignore[arg-type]
     assert list(encode(rendered)) == sent
+
+
+def test_the_fastapi_adapter_needs_no_wsgi_packages() -> None:
+    """A FastAPI service's image holds neither a2wsgi, Flask nor Django."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+for name in ("a2wsgi", "flask", "django", "werkzeug"):
+    sys.modules[name] = None  # importing any of them now fails
+from flotilla import Plugin
+from flotilla.runtime.loader import plugin_app
+plugin = Plugin("x")
+plugin.get("/a")(lambda r: {"ok": True})
+print(type(plugin_app(plugin, "fastapi", 10)).__name__)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "PluginFastAPI"

@@ -25,11 +25,10 @@ from starlette.responses import Response as StarletteResponse
 from starlette.routing import Route
 
 from flotilla.runtime import dispatch, errors
-from flotilla.runtime.asgi import Message, Receive, Scope, Send
+from flotilla.runtime.asgi import Message, Receive, Scope, Send, declared_length
 from flotilla.runtime.messages import Headers, Request
 from flotilla.runtime.plugin import Handler, Plugin, RouteSpec
 from flotilla.runtime.threads import run_sync
-from flotilla.runtime.wsgi import declared_length
 
 Answer = tuple[Message, Message]  # http.response.start, http.response.body
 HOP, ASYNC, INLINE = 0, 1, 2  # how a method's handler is called: thread pool, await, direct
