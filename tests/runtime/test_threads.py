@@ -49,3 +49,23 @@ def test_a_cancelled_caller_leaves_the_pool_working() -> None:
         return await run_sync(where, "after")
 
     assert asyncio.run(main()).endswith(":unset:after")
+
+
+def test_a_forked_child_gets_a_pool_of_its_own() -> None:
+    import subprocess
+    import sys
+
+    code = """
+import asyncio, os
+from flotilla.runtime.threads import run_sync
+print(asyncio.run(run_sync(lambda: "parent")), flush=True)
+pid = os.fork()
+if pid == 0:
+    print(asyncio.run(asyncio.wait_for(run_sync(lambda: "child"), 10)), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.split() == ["parent", "child"]

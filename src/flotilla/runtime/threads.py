@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -59,6 +60,15 @@ class Pool:
 
 _pool: Pool | None = None
 _lock = threading.Lock()
+
+
+def _forked() -> None:
+    """A forked child has none of its parent's threads: it starts a pool of its own."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def pool() -> Pool:
