@@ -1,6 +1,6 @@
 """Where each microsecond of the plugin path goes, per framework, in-process (no server, no
 network): the same ASGI request driven through each layer, 16 requests in flight, for the
-runtime now and at BASELINE (run in a child process from a `git archive` of it).
+runtime now, at BASELINE and at PREVIOUS (each run in a child process from a `git archive`).
 
 `python -m bench.profile_runtime` writes bench/results/runtime_profile.md; a pyinstrument
 profile of each full path goes to bench/results/runtime_profile_<framework>.txt.
@@ -114,7 +114,7 @@ def measure() -> dict[str, float]:
     runs: dict[str, list[float]] = {name: [] for name in found}
 
     async def passes() -> None:
-        for _ in range(PASSES):
+        for _ in range(int(os.environ.get("PROFILE_PASSES", PASSES))):
             for name, app in found.items():
                 real, sys.stdout = sys.stdout, io.StringIO()
                 try:
@@ -151,7 +151,7 @@ def profile(framework: str) -> str:
 
 
 def child(baseline: Path | None) -> dict[str, float]:
-    env = {**os.environ}
+    env = {**os.environ, "PROFILE_PASSES": "1"}
     if baseline is not None:
         env["PYTHONPATH"] = str(baseline)
     out = subprocess.run(
@@ -167,38 +167,51 @@ def child(baseline: Path | None) -> dict[str, float]:
 
 
 def main() -> int:
-    from bench.bench_runtime import BASELINE, baseline_src
+    from bench.bench_runtime import BASELINE, PREVIOUS, baseline_src
     from bench.machine import RESULTS, write
 
+    # One pass per child, the three runtimes taking turns: load on a shared machine then hits
+    # all three alike (a child of five passes each, one after the other, did not).
+    found: list[dict[str, list[float]]] = [{}, {}, {}]
     with tempfile.TemporaryDirectory(prefix="flotilla-profile-") as tmp:
-        old = child(baseline_src(Path(tmp)))
-    now = child(None)
+        sources = [baseline_src(Path(tmp)), baseline_src(Path(tmp), PREVIOUS), None]
+        for _ in range(PASSES):
+            for runs, src in zip(found, sources, strict=True):
+                for name, us in child(src).items():
+                    runs.setdefault(name, []).append(us)
+    old, prev, now = ({name: min(v) for name, v in runs.items()} for runs in found)
     RESULTS.mkdir(parents=True, exist_ok=True)
     for fw in FRAMEWORKS:
         (RESULTS / f"runtime_profile_{fw}.txt").write_text(profile(fw))
-    rows = [f"| bare Starlette route | {old['starlette']:.1f} | {now['starlette']:.1f} |"]
+    runs = (old, prev, now)
+    rows = ["| bare Starlette route | " + " | ".join(f"{r['starlette']:.1f}" for r in runs) + " |"]
     for fw in FRAMEWORKS:
-        before = 0.0, 0.0
+        before = [0.0, 0.0, 0.0]
         for layer in LAYERS:
-            a, b = old[f"{fw} {layer}"], now[f"{fw} {layer}"]
-            rows.append(f"| {fw}: {layer} | {a - before[0]:+.1f} | {b - before[1]:+.1f} |")
-            before = a, b
-        rows.append(f"| **{fw}: total** | **{before[0]:.1f}** | **{before[1]:.1f}** |")
+            got = [r[f"{fw} {layer}"] for r in runs]
+            cells = " | ".join(f"{g - b:+.1f}" for g, b in zip(got, before, strict=True))
+            rows.append(f"| {fw}: {layer} | {cells} |")
+            before = got
+        rows.append(f"| **{fw}: total** | " + " | ".join(f"**{b:.1f}**" for b in before) + " |")
     md = [
         "# Where the plugin path's microseconds go",
         "",
         f"In-process, no server: {REQUESTS} requests of `GET /bench/items/abc?tag=x&tag=y`,",
-        f"{IN_FLIGHT} in flight, on uvloop; best of {PASSES} interleaved passes. Each layer row is",
+        f"{IN_FLIGHT} in flight, on uvloop; best of {PASSES} passes, the three runtimes taking",
+        "turns (one child process per pass). Each layer row is",
         "what adding that layer costs per request (µs); `adapter` is the framework serving the",
         "plugin, including the hop to the thread pool for the sync handler. The server's own",
         "cost (HTTP parsing, sockets) is not in here: see runtime.md for over-the-wire numbers.",
-        f"Baseline = {BASELINE}. pyinstrument profiles of each full path: runtime_profile_*.txt.",
+        f"Baseline = {BASELINE}, previous = {PREVIOUS} (the last session's). pyinstrument",
+        "profiles of each full path now: runtime_profile_*.txt; over the wire:",
+        "runtime_wire_profile.md.",
         "",
-        "| layer | baseline µs | now µs |",
-        "|---|---|---|",
+        "| layer | baseline µs | previous µs | now µs |",
+        "|---|---|---|---|",
         *rows,
     ]
-    write("runtime_profile", "\n".join(md), {"baseline_us": old, "now_us": now})
+    data = {"baseline_us": old, "previous_us": prev, "now_us": now}
+    write("runtime_profile", "\n".join(md), data)
     print("\n".join(md))
     return 0
 

@@ -1,8 +1,9 @@
 """Tables that fit the terminal (80 columns in CI logs) without cutting a value.
 
 Rich shrinks a wide table by cutting cells (`2026-1…`) or wrapping them mid-word. Here the
-least useful columns are dropped instead, in the order the caller gives, until every remaining
-value fits on its line; what is dropped is still in `--json`.
+columns the caller calls wrappable (prose such as a licence expression) may wrap between words,
+and the least useful columns are dropped, in the order the caller gives, until every value fits
+whole; what is dropped is still in `--json`.
 """
 
 from __future__ import annotations
@@ -19,23 +20,36 @@ def _width(cell: str) -> int:
     return max((Text.from_markup(line).cell_len for line in cell.splitlines()), default=0)
 
 
+def _word_width(cell: str) -> int:
+    """The narrowest a cell gets when it wraps between words: its longest word."""
+    words = Text.from_markup(cell).plain.split()
+    return max((Text(w).cell_len for w in words), default=0)
+
+
 def fitted(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
     width: int,
     droppable: Sequence[str] = (),
+    wrappable: Sequence[str] = (),
     **table_kw: object,
 ) -> Table:
-    """A Table of `rows` that fits `width`: `droppable` headers go first-listed first."""
+    """A Table of `rows` that fits `width` with no value cut: `wrappable` headers wrap between
+    words when needed, then `droppable` headers go, first-listed first."""
     widths = {h: max([_width(h), *(_width(r[i]) for r in rows)]) for i, h in enumerate(headers)}
+    narrowest = dict(widths)
+    for i, h in enumerate(headers):
+        if h in wrappable:
+            narrowest[h] = max([_width(h), *(_word_width(r[i]) for r in rows)])
     shown = list(headers)
     for name in droppable:
-        if sum(widths[h] for h in shown) + _PER_COLUMN * len(shown) + 1 <= width:
+        if sum(narrowest[h] for h in shown) + _PER_COLUMN * len(shown) + 1 <= width:
             break
         shown.remove(name)
     table = Table(**table_kw)  # type: ignore[arg-type]
     for h in shown:
-        table.add_column(h, no_wrap=True)
+        # A wrappable column never shrinks below its longest word, so no word is cut.
+        table.add_column(h, no_wrap=h not in wrappable, min_width=narrowest[h])
     index = [headers.index(h) for h in shown]
     for r in rows:
         table.add_row(*(r[i] for i in index))

@@ -151,14 +151,7 @@ def test_pull_request_role_is_read_only_including_ecr_settings(report: dict[str,
             ("Describe", "Get", "List", "BatchGet", "BatchCheck", "Filter")
         )
     }
-    # The only writes: image layers into existing repositories, and the state lock object.
-    assert writes == {
-        "ecr:CompleteLayerUpload",
-        "ecr:InitiateLayerUpload",
-        "ecr:PutImage",
-        "ecr:UploadLayerPart",
-        "s3:DeleteObject",
-        "s3:PutObject",
-    }
+    # The only writes: the state lock object. Images are not pushed (`plan --no-push`).
+    assert writes == {"s3:DeleteObject", "s3:PutObject"}
     lock = next(s for s in statements(state) if "s3:PutObject" in actions(s))
     assert all(r.endswith(".tflock") for r in resources(lock))

@@ -116,7 +116,13 @@ def test_pr_workflow_shape(workflows: dict[str, Any]) -> None:
     pr = workflows["pr.yml"]
     assert "pull_request" in pr["on"]
     runs = [s["run"] for _, s in _steps(pr) if "run" in s]
-    for needed in ("make lint", "make test", "make build", "make plan ENV=staging", "make audit"):
+    for needed in (
+        "make lint",
+        "make test",
+        "make build",
+        "make plan ENV=staging ARGS=--no-push",
+        "make audit",
+    ):
         assert needed in runs
     jobs = pr["jobs"]
     for job in ("test", "build", "plan"):  # only for what the PR touches

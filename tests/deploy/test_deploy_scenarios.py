@@ -174,6 +174,45 @@ def test_2_nothing_changed_pushes_nothing_and_plans_no_change(
     assert all(len(stack.ledger(n)) == 1 for n in stack.services())
 
 
+def test_2a_plan_no_push_plans_a_change_and_writes_nothing_to_ecr(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request's plan with a read-only role: the change is planned, nothing is pushed,
+    tagged or created in ECR, and the review says which images are not pushed."""
+    ecr = stack.client("ecr")
+
+    def ecr_images() -> dict[str, list[Any]]:
+        return {
+            n: sorted(
+                (d["imageDigest"], sorted(d.get("imageTags", [])))
+                for d in ecr.describe_images(repositoryName=f"flotilla/{n}")["imageDetails"]
+            )
+            for n in stack.services()
+        }
+
+    catalog = {n: registry_tags(stack.registry, f"flotilla/{n}") for n in stack.services()}
+    images, revisions = ecr_images(), stack.revisions()
+    src = stack.root / "services/users/users_service.py"
+    original = src.read_text()
+    src.write_text(original + f"\n# changed by the no-push test {uuid.uuid4().hex}\n")
+    commit(stack.root, "change users")
+    try:
+        code, out = stack.run(
+            "plan", "--env", "local", "--no-push", "--base-image", stack.base_image, capsys=capsys
+        )
+    finally:
+        src.write_text(original)
+        commit(stack.root, "users as before")
+    assert code == 0, out
+    review = json.loads((stack.root / "build/local/plan.json").read_text())["review"]
+    assert review["changed_services"] == ["users"]
+    md = (stack.root / "build/local/plan.md").read_text()
+    assert "users: image not pushed (plan --no-push)" in md
+    assert "orders: image not pushed" not in md  # unchanged: found in ECR by its content tag
+    assert {n: registry_tags(stack.registry, f"flotilla/{n}") for n in stack.services()} == catalog
+    assert ecr_images() == images and stack.revisions() == revisions
+
+
 def test_3_one_changed_service_is_the_only_one_rebuilt_pushed_and_revised(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -302,3 +341,41 @@ def test_5_plan_replacing_target_groups_is_blocked_without_allow_destroy(
     md = (stack.root / "build/local/plan.md").read_text()
     assert md.index("[!CAUTION]") < md.index("### Routing")
     assert stack.revisions() == revisions and stack.ledger("orders") == ledger
+
+
+def test_6_a_breaking_api_change_is_gated_and_a_major_bump_records_the_new_contract(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = stack.root / "services/orders/orders_service.py"
+    toml = stack.root / "services/orders/service.toml"
+    code_before, toml_before = src.read_text(), toml.read_text()
+    route = '@plugin.delete("/{order_id}")\ndef delete_order('
+    assert route in code_before
+    src.write_text(code_before.replace(route, "def delete_order("))  # DELETE /orders/{id} gone
+    commit(stack.root, "orders: no more DELETE")
+    revisions, ledger = stack.revisions(), stack.ledger("orders")
+    code, out = stack.deploy(capsys)
+    assert code == 3, out
+    assert "orders" in out and "breaking" in out, out
+    md = (stack.root / "build/local/plan.md").read_text()
+    assert "DELETE /orders/{order_id}" in md, md[-3000:]
+    assert stack.revisions() == revisions and stack.ledger("orders") == ledger  # nothing applied
+    # The major version bump says the break is meant: it deploys, and the new contract is kept.
+    toml.write_text(toml_before.replace('version = "1.0.0"', 'version = "2.0.0"'))
+    commit(stack.root, "orders 2.0.0: DELETE removed")
+    try:
+        code, out = stack.deploy(capsys)
+    finally:
+        src.write_text(code_before)
+        toml.write_text(toml_before)
+        commit(stack.root, "orders as before")
+    assert code == 0, out
+    newest = stack.ledger("orders")[0]
+    assert newest["kind"] == "deploy" and newest["version"] == "2.0.0"
+    assert newest["openapi"].startswith("sha256:") and newest["openapi"] != ledger[0]["openapi"]
+    key = f"flotilla/local/openapi/flotilla/{newest['openapi'].removeprefix('sha256:')}.json"
+    doc = json.loads(
+        stack.client("s3").get_object(Bucket="flotilla-tfstate-local", Key=key)["Body"].read()
+    )
+    assert doc["info"]["version"] == "2.0.0"
+    assert "delete" not in doc["paths"]["/orders/{order_id}"]

@@ -106,3 +106,24 @@ def test_unknown_tag_is_a_usage_error_listing_known_tags(ecr_env: dict[str, str]
     ecr.ensure_repository("api")
     with pytest.raises(UsageError, match=r"tag 'v9.9.9' does not exist in repository .*/api"):
         ecr.digest_of("api", "v9.9.9")
+
+
+def test_the_registry_is_checked_before_anything_is_built(
+    ecr_env: dict[str, str], registry: LocalRegistry
+) -> None:
+    """Preflight pings the real registry with ECR's credentials: it answers, takes them, or
+    is named with its address."""
+    from flotilla.deploy.ecr import Login
+    from flotilla.deploy.registry_api import RegistryApi
+    from flotilla.errors import FlotillaError
+    from flotilla.process import free_port
+
+    login = Ecr(unique_project()).login()
+    assert login.overridden and login.host == registry.host
+    RegistryApi(login).ping()  # answers and takes the credentials
+    wrong = Login(login.host, login.user, "not-the-token", overridden=True)
+    with pytest.raises(FlotillaError, match=r"/v2/ -> 401"):
+        RegistryApi(wrong).ping()
+    down = Login(f"127.0.0.1:{free_port()}", login.user, login.password, overridden=True)
+    with pytest.raises(FlotillaError, match=rf"registry http://{down.host}/v2 is unreachable"):
+        RegistryApi(down).ping()

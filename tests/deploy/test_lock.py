@@ -127,6 +127,12 @@ def test_unlock_breaks_it_after_asking(lock: DeployLock, tmp_path: Path) -> None
 
     said_no = unlock("n\n")
     assert said_no.returncode == 1 and "locked by" in said_no.stdout, said_no.stderr
+    wrapped = subprocess.run(
+        [str(REPO / "flotilla"), "unlock", "--env", "local"],
+        input="n\n", capture_output=True, text=True,
+        env={**os.environ, "FLOTILLA_ROOT": str(root)},
+    )  # fmt: skip
+    assert wrapped.returncode == 1, wrapped.stderr  # ./flotilla keeps the code, make cannot
     assert lock.read() is not None
     said_yes = unlock("y\n")
     assert said_yes.returncode == 0 and "unlocked local" in said_yes.stdout, said_yes.stderr

@@ -9,6 +9,7 @@ The ECS StatusSource itself is tested against what the emulator reports.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 
 import boto3
@@ -216,3 +217,90 @@ def test_ecs_source_unknown_service_is_clear(aws_env: dict[str, str]) -> None:
     boto3.client("ecs").create_cluster(clusterName="waiter-empty")
     with pytest.raises(FlotillaError, match="ECS service nope not found in cluster waiter-empty"):
         EcsStatusSource().service_status("waiter-empty", "nope", None)
+
+
+def test_one_failed_rollout_does_not_condemn_the_others() -> None:
+    # a fails at once; b is still rolling out then and becomes steady later: the waiter keeps
+    # watching b, and reports a as failed and b as steady.
+    with pytest.raises(RolloutFailed) as exc:
+        run(
+            {
+                "a": [st("td:3", "FAILED", 0, rollout_reason="tasks failed to start")],
+                "b": [
+                    st("td:8", "IN_PROGRESS", 0),
+                    st("td:8", "IN_PROGRESS", 1),
+                    st("td:8", "COMPLETED", 2),
+                ],
+                "c": [st("td:5", "IN_PROGRESS", 1)],
+            },
+            timeout=60,
+        )
+    assert set(exc.value.failures) == {"a", "c"}
+    assert "tasks failed to start" in exc.value.failures["a"]
+    assert "within 60s" in exc.value.failures["c"]
+    assert set(exc.value.steady) == {"b"} and exc.value.steady["b"].running == 2
+    assert exc.value.service == "a"
+
+
+def test_ecs_source_names_a_failed_task_with_its_cloudwatch_lines(aws_env: dict[str, str]) -> None:
+    # The emulator starts no service tasks, but it runs and stops a task we start: that stands
+    # in for one of the service's tasks failing its health checks during a rollout.
+    ecs, logs, ec2 = boto3.client("ecs"), boto3.client("logs"), boto3.client("ec2")
+    cluster = "failed-tasks"
+    ecs.create_cluster(clusterName=cluster)
+    logs.create_log_group(logGroupName="/flotilla/failed")
+    td = ecs.register_task_definition(
+        family="failed-svc",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "x/y@sha256:" + "0" * 64,
+                "cpu": 256,  # the emulator sums the containers' own cpu and memory
+                "memory": 512,
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": "/flotilla/failed",
+                        "awslogs-region": "us-east-1",
+                        "awslogs-stream-prefix": "svc",
+                    },
+                },
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    sg = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    ok, bad = (
+        ecs.run_task(
+            cluster=cluster,
+            taskDefinition=td,
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}
+            },
+        )["tasks"][0]["taskArn"]
+        for _ in range(2)
+    )
+    ecs.stop_task(cluster=cluster, task=ok, reason="Scaling activity initiated by deployment")
+    ecs.stop_task(cluster=cluster, task=bad, reason="Task failed ELB health checks")
+    bad_id = bad.rsplit("/", 1)[1]
+    stream = f"svc/app/{bad_id}"
+    logs.create_log_stream(logGroupName="/flotilla/failed", logStreamName=stream)
+    logs.put_log_events(
+        logGroupName="/flotilla/failed",
+        logStreamName=stream,
+        logEvents=[
+            {"timestamp": int(time.time() * 1000) + i, "message": line}
+            for i, line in enumerate(["starting", "ready_check: the database is not reachable"])
+        ],
+    )
+    failed = EcsStatusSource().failed_tasks(cluster, "failed-svc")
+    # Only the task that failed; a task stopped by a scale-in is no cause.
+    assert [f.task for f in failed] == [bad_id]
+    shown = failed[0].show()
+    assert "Task failed ELB health checks" in shown
+    assert "| ready_check: the database is not reachable" in shown

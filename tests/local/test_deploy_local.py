@@ -217,11 +217,6 @@ def test_rollback_restores_the_previous_release_whole_while_the_tree_is_broken(
     assert newest["digest"] == first["digest"] and newest["spec"] == first["spec"]
 
 
-@pytest.mark.xfail(
-    reason="known bug (issue 11 left open): a pinned service is still built, so its broken "
-    "working tree fails the import check and blocks the deploy the pin should let through",
-    strict=False,
-)
 def test_a_pin_survives_the_next_deploy_and_unpin_releases_it(project: ScratchProject) -> None:
     pin = _ledger(project, "orders")["pin"]["number"]
     r = project.deploy()  # the tree still holds the broken orders: the pin keeps it out

@@ -19,6 +19,14 @@ from tests.fixtures.local_env import Load, ScratchProject, scratch_project
 pytestmark = [pytest.mark.docker, pytest.mark.terraform, pytest.mark.slow]
 
 ORDERS = "services/orders/orders_service.py"
+USERS = "services/users/users_service.py"
+USERS_ROUTE = """
+
+
+@plugin.get("/meta/built")
+def built(request: Request) -> dict[str, str]:
+    return {"built": "yes"}
+"""
 # Every handler of orders reads the store: without one, every request answers 500.
 ALL_500 = """
 
@@ -137,7 +145,10 @@ def test_a_plain_rollback_skips_the_failed_releases(project: ScratchProject) -> 
 def test_a_release_that_never_gets_ready_gets_no_traffic_and_fails(
     project: ScratchProject,
 ) -> None:
-    _append(project, NEVER_READY, "orders: a ready check that never passes")
+    # users changes in the same deploy and is fine: orders' failure must not condemn it.
+    with (project.root / USERS).open("a") as f:
+        f.write(USERS_ROUTE)
+    _append(project, NEVER_READY, "orders: a ready check that never passes; users: a route")
     with Load(f"{project.alb}/orders/meta/version", rate=10, seconds=400, json=False) as load:
         code, out = deploy(project, 3)
     assert code == 4, out[-4000:]
@@ -148,6 +159,13 @@ def test_a_release_that_never_gets_ready_gets_no_traffic_and_fails(
     assert load.total > 0 and load.ok == 0, (load.ok, load.failures[:3])
     assert all(f.startswith("HTTP 404") for f in load.failures), load.failures[:3]
     assert "rolled back orders to release" in out, out[-4000:]
+    # Only orders failed: users' release passed its own checks, is recorded so, and serves.
+    assert requests.get(f"{project.alb}/users/meta/built", timeout=10).json() == {"built": "yes"}
+    users = project.run("releases", "--env", "local", "users")
+    assert users.returncode == 0, users.stdout + users.stderr
+    newest = users.stdout.replace("│", " ")
+    assert re.search(r"users\s+\d+\s+deploy\s+passed", newest), newest
+    assert not re.search(r"users\s+\d+\s+deploy\s+failed", newest), newest
     logs = project.run("logs", "orders", "--failed")
     assert logs.returncode == 0, logs.stdout + logs.stderr
     assert "warm_cache: the cache is still cold" in logs.stdout, logs.stdout[-3000:]

@@ -6,7 +6,13 @@ locals {
   ecr_repos  = "${local.arn_prefix}:ecr:${var.region}:${local.account}:repository/${var.project}/*"
   ledger_all = "${local.arn_prefix}:ssm:${var.region}:${local.account}:parameter${var.ledger_parameter_root}/${var.project}/*"
 
-  # Image pushes into existing repositories (content-tagged, immutable): `make plan` pushes.
+  # Image reads: a pull request's `make plan ARGS=--no-push` finds images by content tag.
+  ecr_read = [
+    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages",
+    "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy",
+    "ecr:ListImages", "ecr:ListTagsForResource",
+  ]
+  # Image pushes into existing repositories (content-tagged, immutable): the deploy roles only.
   ecr_push = [
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
     "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer",
@@ -151,8 +157,8 @@ data "aws_iam_policy_document" "plan_state" {
     resources = ["${local.arn_prefix}:s3:::${format(var.state_bucket_pattern, var.plan_environment)}/${var.project}/${var.plan_environment}/*.tflock"]
   }
   statement {
-    sid       = "PushImages" # `make plan` pushes content-tagged, immutable images
-    actions   = local.ecr_push
+    sid       = "ReadImages" # `plan --no-push`: images by content tag; nothing is pushed
+    actions   = local.ecr_read
     resources = [local.ecr_repos]
   }
 }

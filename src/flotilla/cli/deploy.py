@@ -78,7 +78,17 @@ def project() -> Project:
 
 @app.command("plan")
 @interruptible
-def plan_cmd(env: str = ENV, base_image: str | None = BASE_IMAGE, json_out: bool = JSON) -> None:
+def plan_cmd(
+    env: str = ENV,
+    base_image: str | None = BASE_IMAGE,
+    json_out: bool = JSON,
+    push: bool = typer.Option(
+        True,
+        "--push/--no-push",
+        help="--no-push: write nothing to ECR (a pull request's read-only role); images not "
+        "pushed yet are planned with their local image id.",
+    ),
+) -> None:
     """Validate, build, push, plan and review; writes build/<env>/plan.md. Applies nothing.
 
     With --json the progress goes to stderr and stdout gets the plan's summary."""
@@ -89,7 +99,7 @@ def plan_cmd(env: str = ENV, base_image: str | None = BASE_IMAGE, json_out: bool
     from flotilla.deploy.pipeline import PlanCommand
 
     console = Console(stderr=True) if json_out else Console()
-    planned = PlanCommand(project(), env, options(base_image=base_image), console).run()
+    planned = PlanCommand(project(), env, options(base_image=base_image, push=push), console).run()
     if json_out:
         review = planned.review
         summary = {

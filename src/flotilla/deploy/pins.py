@@ -1,6 +1,7 @@
 """Pins: a manual rollback holds its service at that release until it is unpinned.
 
-A deploy plans a pinned service with its pinned ledger entry instead of the working tree and
+A deploy plans a pinned service with its pinned ledger entry instead of the working tree, so
+it neither builds nor pushes it (its tree may be the broken one that was rolled back), and
 records no new release for it; the review says so. `deploy --unpin NAME` (or `flotilla unpin`)
 lets the working tree through again.
 """
@@ -20,11 +21,14 @@ from flotilla.project import Project
 
 @dataclass
 class Held:
-    """The service map after pins: which services were kept, and what the review says."""
+    """What the pins hold: each pinned service's spec, and what the review says."""
 
-    specs: dict[str, ServiceSpec]
-    pinned: set[str] = field(default_factory=set)
+    specs: dict[str, ServiceSpec] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def pinned(self) -> set[str]:
+        return set(self.specs)
 
 
 def check_names(ctx: Context, unpin: list[str]) -> None:
@@ -41,11 +45,12 @@ def pinned_note(name: str, number: int, by: str) -> str:
     return f"{name} pinned at release {number} by {by}; `--unpin {name}` to deploy the working tree"
 
 
-def hold(ctx: Context, specs: dict[str, ServiceSpec], unpin: list[str]) -> Held:
-    """Replace each pinned service's spec with its pinned release's (unless in `unpin`)."""
+def hold(ctx: Context, unpin: list[str]) -> Held:
+    """Each pinned service's spec from its pinned release (unless in `unpin`), read before
+    anything is built: a pinned service is planned from the ledger, not the working tree."""
     ledger = Ledger.of(ctx.project, ctx.env)
-    held = Held(dict(specs))
-    for name in sorted(specs):
+    held = Held()
+    for name in sorted(s.name for s in ctx.services):
         data = ledger.load(name)
         if data.pin is None:
             if name in unpin:
@@ -66,7 +71,6 @@ def hold(ctx: Context, specs: dict[str, ServiceSpec], unpin: list[str]) -> Held:
                 hint=f"`flotilla unpin {name} --env {ctx.env}`, then deploy",
             )
         held.specs[name] = release.spec
-        held.pinned.add(name)
         held.notes.append(pinned_note(name, pin.number, pin.by))
     return held
 

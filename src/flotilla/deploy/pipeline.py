@@ -1,6 +1,6 @@
 """One object per command (Kamal style). Each validates first, then runs its steps in order:
 
-Plan      validate -> build -> push -> plan -> review
+Plan      validate -> pins -> build -> push (unpinned services) -> plan -> review
 Deploy    Plan -> gate -> apply -> roll out -> smoke -> verify -> record (with its verdict)
           -> on failure: roll the failed services back to their last passed release, exit 4
 Rollback  (flotilla.deploy.rollback) ledger -> pick releases -> plan -> ... -> record (pinned)
@@ -44,6 +44,7 @@ class Options:
     auto_rollback: bool = True  # a failed release is rolled back to the last one that passed
     allow_breaking: bool = False  # deploy an API with breaking changes without a major bump
     wait_lock: float = 0.0  # seconds to wait for another deploy's lock (0: refuse, exit 5)
+    push: bool = True  # plan only: False builds and plans without writing to ECR
 
 
 @dataclass
@@ -74,21 +75,37 @@ class PlanCommand:
 
     def _plan(
         self, ctx: Context | None = None
-    ) -> tuple[Context, steps.Built, pins.Held, steps.Planned, list[contracts.ApiCheck]]:
-        """validate -> build -> push -> keep pins -> plan -> review (API contract included)."""
+    ) -> tuple[
+        Context,
+        steps.Built,
+        dict[str, ServiceSpec],
+        pins.Held,
+        steps.Planned,
+        list[contracts.ApiCheck],
+    ]:
+        """validate -> keep pins -> build + push the rest -> plan -> review (API contract too)."""
         from flotilla.deploy.servicemap import service_specs
 
         ctx = ctx or self.validate()
-        built = steps.build_and_push(ctx, self.console, self.options.base_image)
-        specs = service_specs(ctx.services, ctx.env, built.images)
-        held = pins.hold(ctx, specs, self.options.unpin)
-        planned = steps.plan(ctx, held.specs, self.console, held.notes)
+        held = pins.hold(ctx, self.options.unpin)
+        unpinned = [s for s in ctx.services if s.name not in held.pinned]
+        if self.options.push or isinstance(self, DeployCommand):  # a deploy always pushes
+            built = steps.build_and_push(ctx, self.console, self.options.base_image, unpinned)
+        else:
+            built = steps.build_without_push(ctx, self.console, self.options.base_image, unpinned)
+        specs = {**service_specs(unpinned, ctx.env, built.images), **held.specs}
+        notes = held.notes + [
+            f"{n}: image not pushed (plan --no-push): its digest here is the local image id; "
+            "the deploy pushes it and plans again"
+            for n in sorted(built.unpushed)
+        ]
+        planned = steps.plan(ctx, specs, self.console, notes)
         changing = [n for n in planned.review.changed_services if n in built.pushes]
         checks = steps.review_contracts(ctx, changing, planned, self.console)
-        return ctx, built, held, planned, checks
+        return ctx, built, specs, held, planned, checks
 
     def run(self) -> steps.Planned:
-        return self._plan()[3]
+        return self._plan()[4]
 
 
 @dataclass
@@ -102,7 +119,7 @@ class DeployCommand(PlanCommand):
             return self._deploy(ctx)
 
     def _deploy(self, ctx: Context) -> steps.Planned:
-        ctx, built, held, planned, checks = self._plan(ctx)
+        ctx, built, specs, held, planned, checks = self._plan(ctx)
         contracts.refuse(
             checks, allow_breaking=self.options.allow_breaking, plan_md=str(planned.plan_md)
         )
@@ -110,7 +127,7 @@ class DeployCommand(PlanCommand):
         releases = {
             name: steps.release_for(
                 ctx,
-                held.specs[name],
+                specs[name],
                 name,
                 built.manifest["services"][name]["content_tag"],
                 p.digest,
@@ -121,7 +138,7 @@ class DeployCommand(PlanCommand):
             for name, p in built.pushes.items()
             if name not in held.pinned  # a pinned service keeps its ledger entry
         }
-        execute(ctx, planned, releases, held.specs, self.options, self.console)
+        execute(ctx, planned, releases, specs, self.options, self.console)
         return planned
 
 
@@ -150,33 +167,39 @@ def execute(
         needs_confirm=ctx.environment.spec.confirm if ctx.environment else None,
     )
     changed = planned.review.changed_services
+    rollout_failed: dict[str, str] = {}
+    hint: str | None = None
     with steps.recorded_if_interrupted(ctx, releases, console, pin=pin):
         versions: dict[str, Version] = {}
         if planned.review.has_changes:
             outputs = steps.apply(planned, console)
             steps.require_outputs(outputs)
-            try:
-                versions = steps.roll_out(ctx, outputs, changed, specs, options.timeout, console)
-            except RolloutFailed as exc:
-                reason = f"rollout: {exc.message.splitlines()[0]}"
-                fail(
-                    ctx,
-                    {n: reason for n in releases if n in changed},
-                    releases,
-                    options,
-                    console,
-                    exc,
-                )
+            rolled = steps.roll_out(ctx, outputs, changed, specs, options.timeout, console)
+            versions, rollout_failed, hint = rolled.versions, rolled.failures, rolled.hint
         else:
             console.print("nothing to apply")
             outputs = dict(planned.tf.output())
-        failed = check(ctx, outputs, changed, versions, specs, options, console)
+        # The services whose rollout failed are not checked; the others are, on their own.
+        failed = {n: f"rollout: {why.splitlines()[0]}" for n, why in rollout_failed.items()}
+        if healthy := [n for n in changed if n not in rollout_failed]:
+            failed |= check(ctx, outputs, healthy, versions, specs, options, console)
+        elif not changed:
+            failed |= check(ctx, outputs, [], versions, specs, options, console)
     steps.record(ctx, {n: r for n, r in releases.items() if n not in failed}, console, pin=pin)
     if failed:
-        error = smoke.CheckFailed(
-            "the new release failed its checks:\n"
-            + "\n".join(f"  {n}: {r}" for n, r in failed.items())
-        )
+        error: FlotillaError
+        if rollout_failed:
+            checked = [f"  {n}: {r}" for n, r in sorted(failed.items()) if n not in rollout_failed]
+            error = RolloutFailed(
+                "\n".join(rollout_failed[n] for n in sorted(rollout_failed))
+                + ("\nand failed their checks:\n" + "\n".join(checked) if checked else ""),
+                hint=hint,
+            )
+        else:
+            error = smoke.CheckFailed(
+                "the new release failed its checks:\n"
+                + "\n".join(f"  {n}: {r}" for n, r in sorted(failed.items()))
+            )
         fail(ctx, failed, releases, options, console, error)
 
 

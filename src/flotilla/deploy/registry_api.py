@@ -38,6 +38,10 @@ class RegistryApi:
         except (urllib.error.URLError, OSError) as exc:
             raise FlotillaError(f"registry {self.base} is unreachable: {exc}") from None
 
+    def ping(self) -> None:
+        """The registry answers and takes the credentials (GET /v2/), before anything is built."""
+        self._call(urllib.request.Request(f"{self.base}/", headers=self.headers))
+
     def manifest(self, repository: str, reference: str) -> tuple[str, str, str]:
         """(manifest text, media type, digest) of `repository:reference`."""
         req = urllib.request.Request(

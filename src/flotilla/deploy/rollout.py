@@ -27,8 +27,29 @@ DEFAULT_TIMEOUT = 15 * 60
 
 
 class RolloutFailed(FlotillaError):
+    """Some services' rollouts failed. `failures` names each with its reason; `steady` holds
+    the others, which did reach a steady state and go on to their own checks."""
+
     exit_code = 4
-    service: str | None = None  # the service whose rollout failed, when one did
+    failures: dict[str, str]
+    steady: dict[str, ServiceStatus]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        failures: dict[str, str] | None = None,
+        steady: dict[str, ServiceStatus] | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.failures = failures or {}
+        self.steady = steady or {}
+
+    @property
+    def service(self) -> str | None:
+        """The first service whose rollout failed (sorted), when one did."""
+        return min(self.failures, default=None)
 
 
 @dataclass(frozen=True)
@@ -101,42 +122,53 @@ def wait(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, ServiceStatus]:
-    """Poll until every target is steady; raise RolloutFailed with reasons otherwise."""
+    """Poll until every target is steady or has failed; raise RolloutFailed naming each failed
+    one (with its reasons) and carrying the steady ones, so one failure does not condemn them."""
     console = console or Console(stderr=True)
     statuses: dict[str, ServiceStatus | None] = {t.name: None for t in targets}
     baseline: dict[str, str] = {}
     done: set[str] = set()
+    failures: dict[str, str] = {}
     deadline = clock() + timeout
     try:
         with Live(_table(statuses, done, timeout), console=console, transient=False) as live:
             while True:
                 for t in targets:
-                    if t.name in done:
+                    if t.name in done or t.name in failures:
                         continue
                     st = source.service_status(cluster, t.ecs_service, t.target_group_arn)
                     statuses[t.name] = st
                     first = baseline.setdefault(t.name, st.task_definition)
                     moved = bool(first) and st.task_definition != first
                     if st.rolled_back or st.rollout_state == "FAILED" or moved:
-                        live.update(_table(statuses, done, deadline - clock()))
                         verdict = "rolled back" if (st.rolled_back or moved) else "failed"
-                        failed = RolloutFailed(f"rollout of {t.name} {verdict}\n{explain(st)}")
-                        failed.service = t.name
-                        raise failed
-                    if st.steady:
+                        failures[t.name] = f"rollout of {t.name} {verdict}\n{explain(st)}"
+                    elif st.steady:
                         done.add(t.name)
                 left = deadline - clock()
                 live.update(_table(statuses, done, left))
-                if len(done) == len(targets):
-                    return {n: s for n, s in statuses.items() if s is not None}
+                if len(done) + len(failures) == len(targets):
+                    break
                 if left <= 0:
-                    stuck = [s for n, s in statuses.items() if n not in done and s is not None]
-                    raise RolloutFailed(
-                        f"rollout did not reach a steady state within {timeout:.0f}s\n"
-                        + "\n".join(explain(s) for s in stuck),
-                        hint="raise --timeout, or check the reasons above",
-                    )
+                    for n, s in statuses.items():
+                        if n not in done and n not in failures:
+                            why = explain(s) if s is not None else f"{n}: no status yet"
+                            failures[n] = (
+                                f"rollout of {n} did not reach a steady state within "
+                                f"{timeout:.0f}s\n{why}"
+                            )
+                    break
                 sleep(min(poll, max(left, 0.0)))
+        steady = {n: s for n, s in statuses.items() if s is not None and n in done}
+        if not failures:
+            return steady
+        timed_out = any("within" in r.splitlines()[0] for r in failures.values())
+        raise RolloutFailed(
+            "\n".join(failures[n] for n in sorted(failures)),
+            hint="raise --timeout, or check the reasons above" if timed_out else None,
+            failures=failures,
+            steady=steady,
+        )
     finally:
         if not console.is_terminal:
             console.line()  # off a terminal, rich leaves the last frame without a newline

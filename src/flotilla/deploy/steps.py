@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,14 @@ from flotilla.interrupts import Interrupted, deferred
 
 if TYPE_CHECKING:
     from flotilla.deploy.contracts import ApiCheck
+    from flotilla.discovery import Service
 
 
 @dataclass
 class Built:
     manifest: dict[str, Any]  # build/manifest.json
     pushes: dict[str, PushResult]
+    unpushed: set[str] = field(default_factory=set)  # plan --no-push: not in ECR yet
 
     @property
     def images(self) -> dict[str, str]:
@@ -45,16 +47,25 @@ class Planned:
     plan_md: Path
 
 
-def build_and_push(ctx: Context, console: Console, base_image: str | None = None) -> Built:
-    """Build what changed, then push each service's missing tags to its ECR repository."""
+def build_and_push(
+    ctx: Context,
+    console: Console,
+    base_image: str | None = None,
+    services: list[Service] | None = None,
+) -> Built:
+    """Build what changed of `services` (default: all), then push each one's missing tags to
+    its ECR repository."""
     from flotilla.deploy.build import run_build
 
-    manifest = run_build(ctx.project, ctx.services, base_image=base_image)
+    services = ctx.services if services is None else services
+    if not services:  # every service is pinned: nothing to build or push
+        return Built({"services": {}}, {})
+    manifest = run_build(ctx.project, services, base_image=base_image)
     ecr = Ecr(ctx.project.name)
     login = ecr.login()
     pushes: dict[str, PushResult] = {}
     table = Table("service", "content tag", "digest", "pushed", "already there", title="images")
-    for svc in ctx.services:
+    for svc in services:
         entry = manifest["services"][svc.name]
         tags = [entry["content_tag"], *(t for t in entry["tags"] if t != entry["content_tag"])]
         with console.status(f"pushing {svc.name}"):
@@ -77,6 +88,35 @@ def build_and_push(ctx: Context, console: Console, base_image: str | None = None
     pushed = sum(1 for p in pushes.values() if tags_pushed_image(p))
     console.print(f"pushed {pushed} image(s)")
     return Built(manifest, pushes)
+
+
+def build_without_push(
+    ctx: Context, console: Console, base_image: str | None, services: list[Service]
+) -> Built:
+    """`plan --no-push` (a pull request's read-only role): build, then find each image in ECR
+    by its content tag. An image not pushed yet is planned with its local image id as a
+    stand-in digest (`Built.unpushed`); nothing is created, pushed or tagged."""
+    from flotilla.deploy.build import run_build
+
+    if not services:
+        return Built({"services": {}}, {})
+    manifest = run_build(ctx.project, services, base_image=base_image)
+    ecr = Ecr(ctx.project.name)
+    login = ecr.login()
+    pushes: dict[str, PushResult] = {}
+    unpushed: set[str] = set()
+    for svc in services:
+        entry = manifest["services"][svc.name]
+        content = entry["content_tag"]
+        digest = ecr.tags(svc.name).get(content)
+        res = PushResult(svc.name, "", digest or str(entry["image_id"]), "")
+        if digest:
+            res.present.append(content)
+        else:
+            unpushed.add(svc.name)
+        res.image = ecr.image_ref(login, svc.name, res.digest)
+        pushes[svc.name] = res
+    return Built(manifest, pushes, unpushed)  # the plan's review notes name the unpushed
 
 
 def tags_pushed_image(p: PushResult) -> bool:
@@ -150,6 +190,16 @@ def apply(planned: Planned, console: Console) -> dict[str, Any]:
     return dict(planned.tf.output())
 
 
+@dataclass
+class RolledOut:
+    """The rollout's outcome per service: the version of each steady one (for verify), and
+    each failed one's reason (its failed task's cause included, when the source has it)."""
+
+    versions: dict[str, Version]
+    failures: dict[str, str]
+    hint: str | None = None
+
+
 def roll_out(
     ctx: Context,
     outputs: dict[str, Any],
@@ -157,9 +207,10 @@ def roll_out(
     specs: dict[str, ServiceSpec],
     timeout: float,
     console: Console,
-) -> dict[str, Version]:
-    """Wait for the changed services to be steady; returns each one's version as it runs
-    (the revision that took traffic), for verify to measure."""
+) -> RolledOut:
+    """Wait for the changed services to be steady or failed. One service's failure does not
+    stop the others: each steady one's version (the revision that took traffic) is returned
+    for its own checks."""
     services = outputs.get("services") or {}
     targets = [
         rollout.Target(n, services[n]["service_name"], services[n].get("target_group_arn"))
@@ -167,23 +218,23 @@ def roll_out(
         if n in services
     ]
     if not targets:
-        return {}
+        return RolledOut({}, {})
     source = rollout.status_source_for(ctx.env, ctx.project)
     cluster = outputs["cluster_name"]
+    failures: dict[str, str] = {}
+    hint = None
     try:
         statuses = rollout.wait(source, cluster, targets, timeout=timeout, console=console)
     except rollout.RolloutFailed as exc:
-        # The failing service's own failed tasks first, then any other's.
-        failing = exc.service
-        ordered = sorted(targets, key=lambda t: t.name != failing)
-        cause = next(
-            (f for t in ordered for f in source.failed_tasks(cluster, t.ecs_service)), None
-        )
-        if cause is None:
-            raise
-        raise rollout.RolloutFailed(f"{exc.message}\n{cause.show()}", hint=exc.hint) from None
-    console.print(f"[green]steady:[/] {', '.join(t.name for t in targets)}")
-    return {
+        statuses, hint = exc.steady, exc.hint
+        for t in targets:
+            if t.name in exc.failures:
+                cause = next(iter(source.failed_tasks(cluster, t.ecs_service)), None)
+                why = exc.failures[t.name]
+                failures[t.name] = why if cause is None else f"{why}\n{cause.show()}"
+    if statuses:
+        console.print(f"[green]steady:[/] {', '.join(sorted(statuses))}")
+    versions = {
         t.name: Version(
             t.name,
             specs[t.name].path,
@@ -195,6 +246,7 @@ def roll_out(
         for t in targets
         if t.name in statuses
     }
+    return RolledOut(versions, failures, hint)
 
 
 def smoke_test(

@@ -122,14 +122,17 @@ def check_registry_login(project: Project) -> None:
     """Registry credentials work before anything is built (ECR's authorization token)."""
     from flotilla.deploy import aws
     from flotilla.deploy.ecr import Ecr
+    from flotilla.deploy.registry_api import RegistryApi
 
     try:
-        Ecr(project.name).login()
+        login = Ecr(project.name).login()
     except aws.error_types() as exc:
         raise UsageError(
             f"cannot get registry credentials (ecr get-authorization-token): {exc}",
             hint="the deploying identity needs ecr:GetAuthorizationToken",
         ) from None
+    if login.overridden:  # a registry beside an emulated ECR: it must answer, and take them
+        RegistryApi(login).ping()
 
 
 def docker_client() -> Any:

@@ -12,6 +12,14 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+def declared_length(scope: Scope) -> str | None:
+    """The request's Content-Length as sent (the first one), or None."""
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            return str(value.decode("latin-1"))
+    return None
+
+
 async def respond(
     send: Send,
     status: int,

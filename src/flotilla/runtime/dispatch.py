@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,9 @@ JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 BYTES_TYPE = "application/octet-stream"
 NO_BODY = (204, 304)
+# A `blocking=False` handler slower than this on the event loop is reported (once per route).
+SLOW_INLINE_SECONDS = 0.02
+_slow_routes: set[str] = set()
 
 
 @dataclass
@@ -135,3 +139,24 @@ async def call_async(
         return render(result)
     except Exception as exc:
         return _failure(exc, request)
+
+
+def call_inline(handler: Handler, request: Request, route: str) -> Rendered:
+    """For a sync handler declared `blocking=False`: called right here, on the event loop.
+    One that turns out slow is logged once per route, as the declaration is then wrong."""
+    start = time.perf_counter()
+    try:
+        rendered = render(handler(request))
+    except Exception as exc:
+        rendered = _failure(exc, request)
+    took = time.perf_counter() - start
+    if took > SLOW_INLINE_SECONDS and route not in _slow_routes:
+        _slow_routes.add(route)
+        log.warning(
+            "%s %s took %.1f ms on the event loop: it is declared blocking=False, so every "
+            "other request of this worker waited; drop blocking=False if it waits on I/O",
+            request.method,
+            route,
+            took * 1000,
+        )
+    return rendered

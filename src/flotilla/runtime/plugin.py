@@ -52,6 +52,8 @@ class RouteSpec:
     handlers: dict[str, Handler] = field(default_factory=dict)
     is_async: dict[str, bool] = field(default_factory=dict)
     bindings: dict[str, Binding] = field(default_factory=dict)
+    # Sync handlers declared `blocking=False`: called on the event loop, no thread hop.
+    inline: dict[str, bool] = field(default_factory=dict)
 
     def allow(self) -> str:
         """The `Allow` header: the route's methods, plus HEAD wherever GET is."""
@@ -103,9 +105,19 @@ class Plugin:
         self.ready_checks: list[ReadyCheck] = []
 
     def route(
-        self, methods: str | Iterable[str], path: str, *, status: int = 200
+        self,
+        methods: str | Iterable[str],
+        path: str,
+        *,
+        status: int = 200,
+        blocking: bool = True,
     ) -> Callable[[F], F]:
-        """Register `func` for `methods` on `path`; its binding is built here, once."""
+        """Register `func` for `methods` on `path`; its binding is built here, once.
+
+        `blocking=False` declares that a sync `def` handler never waits (no I/O, no sleep, no
+        lock, no long computation), so ASGI adapters call it on the event loop instead of in
+        the thread pool; a handler that does wait would then stall every request of the
+        worker. Async handlers always run on the loop; the flag changes nothing for them."""
         wanted = [methods] if isinstance(methods, str) else list(methods)
         upper = [m.upper() for m in wanted]
         for m in upper:
@@ -123,24 +135,25 @@ class Plugin:
                 spec.handlers[m] = handler
                 spec.is_async[m] = inspect.iscoroutinefunction(handler)
                 spec.bindings[m] = binding
+                spec.inline[m] = not blocking and not spec.is_async[m]
             return func
 
         return register
 
-    def get(self, path: str, *, status: int = 200) -> Callable[[F], F]:
-        return self.route("GET", path, status=status)
+    def get(self, path: str, *, status: int = 200, blocking: bool = True) -> Callable[[F], F]:
+        return self.route("GET", path, status=status, blocking=blocking)
 
-    def post(self, path: str, *, status: int = 200) -> Callable[[F], F]:
-        return self.route("POST", path, status=status)
+    def post(self, path: str, *, status: int = 200, blocking: bool = True) -> Callable[[F], F]:
+        return self.route("POST", path, status=status, blocking=blocking)
 
-    def put(self, path: str, *, status: int = 200) -> Callable[[F], F]:
-        return self.route("PUT", path, status=status)
+    def put(self, path: str, *, status: int = 200, blocking: bool = True) -> Callable[[F], F]:
+        return self.route("PUT", path, status=status, blocking=blocking)
 
-    def patch(self, path: str, *, status: int = 200) -> Callable[[F], F]:
-        return self.route("PATCH", path, status=status)
+    def patch(self, path: str, *, status: int = 200, blocking: bool = True) -> Callable[[F], F]:
+        return self.route("PATCH", path, status=status, blocking=blocking)
 
-    def delete(self, path: str, *, status: int = 200) -> Callable[[F], F]:
-        return self.route("DELETE", path, status=status)
+    def delete(self, path: str, *, status: int = 200, blocking: bool = True) -> Callable[[F], F]:
+        return self.route("DELETE", path, status=status, blocking=blocking)
 
     def ready_check(self, func: F) -> F:
         """Register a readiness check (sync or async, returns truthy when ready)."""

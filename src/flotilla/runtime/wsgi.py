@@ -20,7 +20,7 @@ from typing import Any
 
 from a2wsgi.wsgi import build_environ
 
-from flotilla.runtime.asgi import Receive, Scope, Send
+from flotilla.runtime.asgi import Receive, Scope, Send, declared_length
 from flotilla.runtime.errors import over_limit
 from flotilla.runtime.threads import run_sync
 
@@ -56,13 +56,6 @@ def _call(app: WSGIApp, environ: dict[str, Any]) -> Captured:
             close()
     out.body = b"".join(chunks)
     return out
-
-
-def declared_length(scope: Scope) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"content-length":
-            return str(value.decode("latin-1"))
-    return None
 
 
 async def read_body(receive: Receive, limit: int | None) -> bytes:

@@ -163,15 +163,21 @@ def _resolve_with_pip(roots: list[Requirement], timeout: float) -> list[Pin]:
     return [Pin(n, v) for n, v in sorted(pins.items()) if n != OWN_PROJECT]
 
 
+def _shown(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
+
+
 def service_pins(name: str, root: Path, framework: str, *, timeout: float = 300) -> ServicePins:
     lock, txt = root / LOCK_NAME, root / "requirements.txt"
     if lock.is_file():
-        return ServicePins(name, str(lock), tuple(read_lock(lock)))
+        # Shown relative to the project (services/<name>/...): a deep absolute path would not
+        # fit a title at 80 columns.
+        return ServicePins(name, _shown(lock), tuple(read_lock(lock)))
     roots = framework_requirements(framework)
     source = f"flotilla[{framework}]"
     if txt.is_file():
         roots += [r for _, r in _parse(txt, txt.read_text(encoding="utf-8")) if _applies(r)]
-        source = f"{txt} + {source}"
+        source = f"{_shown(txt)} + {source}"
     pins = _walk_installed(roots)
     if pins is None:
         pins, source = _resolve_with_pip(roots, timeout), source + " (resolved by pip)"

@@ -54,6 +54,7 @@ def render(result: Result, console: Console) -> None:
             rows,
             console.width,
             droppable=("latest release",),
+            wrappable=("licence", "vulnerabilities"),
             title=f"[bold]{svc.service}[/]  [dim]{svc.source}[/]",
             title_justify="left",
             expand=False,
