@@ -36,8 +36,22 @@ class Interrupted(BaseException):
         super().__init__(signal.Signals(signum).name)
 
 
+_pending: list[int] = []  # signals received; a raise can be lost (below)
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
+    _pending.append(signum)
     raise Interrupted(signum)
+
+
+def checkpoint() -> None:
+    """Raise `Interrupted` if a signal came and its exception was lost.
+
+    Python runs a signal handler wherever the main thread is, a weakref finalizer or `__del__`
+    included, and an exception raised there is printed and ignored. Steps call this between
+    their parts so that such a signal still stops the command."""
+    if _pending:
+        raise Interrupted(_pending[-1])
 
 
 @contextlib.contextmanager
@@ -46,6 +60,7 @@ def handled() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _pending.clear()
     saved = {s: signal.signal(s, _raise) for s in SIGNALS}
     try:
         yield

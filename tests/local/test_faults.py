@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,8 @@ def _append_version(p: ScratchProject, version: str) -> None:
     """A new release of orders: its /meta/version answers `version`."""
     path = p.root / "services/orders/orders_service.py"
     text = re.sub(r'\{"version": "\d+"\}', f'{{"version": "{version}"}}', path.read_text())
-    path.write_text(text)
+    # New content every run: an image this machine built before would skip the build and push.
+    path.write_text(text + f"\n# release {version}, run {uuid.uuid4().hex}\n")
     p.commit(f"orders: version {version}")
 
 

@@ -25,6 +25,7 @@ from flotilla.deploy.release import Release, ServiceSpec
 from flotilla.deploy.rollout import DEFAULT_TIMEOUT, RolloutFailed
 from flotilla.deploy.validate import Context, validate
 from flotilla.errors import FlotillaError
+from flotilla.interrupts import checkpoint
 from flotilla.project import Project
 
 
@@ -93,6 +94,7 @@ class PlanCommand:
             built = steps.build_and_push(ctx, self.console, self.options.base_image, unpinned)
         else:
             built = steps.build_without_push(ctx, self.console, self.options.base_image, unpinned)
+        checkpoint()
         specs = {**service_specs(unpinned, ctx.env, built.images), **held.specs}
         notes = held.notes + [
             f"{n}: image not pushed (plan --no-push): its digest here is the local image id; "
@@ -166,6 +168,7 @@ def execute(
         confirm=options.confirm,
         needs_confirm=ctx.environment.spec.confirm if ctx.environment else None,
     )
+    checkpoint()  # before anything is applied
     changed = planned.review.changed_services
     rollout_failed: dict[str, str] = {}
     hint: str | None = None

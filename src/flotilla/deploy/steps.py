@@ -21,7 +21,7 @@ from flotilla.deploy.release import Kind, Release, ServiceSpec, now
 from flotilla.deploy.review import Review, analyse
 from flotilla.deploy.validate import Context
 from flotilla.errors import FlotillaError
-from flotilla.interrupts import Interrupted, deferred
+from flotilla.interrupts import Interrupted, checkpoint, deferred
 
 if TYPE_CHECKING:
     from flotilla.deploy.contracts import ApiCheck
@@ -61,11 +61,13 @@ def build_and_push(
     if not services:  # every service is pinned: nothing to build or push
         return Built({"services": {}}, {})
     manifest = run_build(ctx.project, services, base_image=base_image)
+    checkpoint()
     ecr = Ecr(ctx.project.name)
     login = ecr.login()
     pushes: dict[str, PushResult] = {}
     table = Table("service", "content tag", "digest", "pushed", "already there", title="images")
     for svc in services:
+        checkpoint()
         entry = manifest["services"][svc.name]
         tags = [entry["content_tag"], *(t for t in entry["tags"] if t != entry["content_tag"])]
         with console.status(f"pushing {svc.name}"):
