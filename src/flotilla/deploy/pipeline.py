@@ -80,7 +80,6 @@ class PlanCommand:
         Context,
         steps.Built,
         dict[str, ServiceSpec],
-        pins.Held,
         steps.Planned,
         list[contracts.ApiCheck],
     ]:
@@ -104,10 +103,10 @@ class PlanCommand:
         planned = steps.plan(ctx, specs, self.console, notes)
         changing = [n for n in planned.review.changed_services if n in built.pushes]
         checks = steps.review_contracts(ctx, changing, planned, self.console)
-        return ctx, built, specs, held, planned, checks
+        return ctx, built, specs, planned, checks
 
     def run(self) -> steps.Planned:
-        return self._plan()[4]
+        return self._plan()[3]
 
 
 @dataclass
@@ -121,7 +120,7 @@ class DeployCommand(PlanCommand):
             return self._deploy(ctx)
 
     def _deploy(self, ctx: Context) -> steps.Planned:
-        ctx, built, specs, held, planned, checks = self._plan(ctx)
+        ctx, built, specs, planned, checks = self._plan(ctx)
         contracts.refuse(
             checks, allow_breaking=self.options.allow_breaking, plan_md=str(planned.plan_md)
         )
@@ -137,8 +136,7 @@ class DeployCommand(PlanCommand):
                 str(built.manifest.get("git_sha", "")),
                 ctx.service(name).manifest.version,
             ).model_copy(update={"openapi": documents.get(name, "")})
-            for name, p in built.pushes.items()
-            if name not in held.pinned  # a pinned service keeps its ledger entry
+            for name, p in built.pushes.items()  # a pinned service is not built: it keeps its entry
         }
         execute(ctx, planned, releases, specs, self.options, self.console)
         return planned
@@ -184,10 +182,9 @@ def execute(
             outputs = dict(planned.tf.output())
         # The services whose rollout failed are not checked; the others are, on their own.
         failed = {n: f"rollout: {why.splitlines()[0]}" for n, why in rollout_failed.items()}
-        if healthy := [n for n in changed if n not in rollout_failed]:
+        healthy = [n for n in changed if n not in rollout_failed]
+        if healthy or not changed:  # with nothing changed, check says so
             failed |= check(ctx, outputs, healthy, versions, specs, options, console)
-        elif not changed:
-            failed |= check(ctx, outputs, [], versions, specs, options, console)
     steps.record(ctx, {n: r for n, r in releases.items() if n not in failed}, console, pin=pin)
     if failed:
         error: FlotillaError

@@ -129,6 +129,7 @@ def wait(
     baseline: dict[str, str] = {}
     done: set[str] = set()
     failures: dict[str, str] = {}
+    timed_out = False
     deadline = clock() + timeout
     try:
         with Live(_table(statuses, done, timeout), console=console, transient=False) as live:
@@ -150,6 +151,7 @@ def wait(
                 if len(done) + len(failures) == len(targets):
                     break
                 if left <= 0:
+                    timed_out = True
                     for n, s in statuses.items():
                         if n not in done and n not in failures:
                             why = explain(s) if s is not None else f"{n}: no status yet"
@@ -162,7 +164,6 @@ def wait(
         steady = {n: s for n, s in statuses.items() if s is not None and n in done}
         if not failures:
             return steady
-        timed_out = any("within" in r.splitlines()[0] for r in failures.values())
         raise RolloutFailed(
             "\n".join(failures[n] for n in sorted(failures)),
             hint="raise --timeout, or check the reasons above" if timed_out else None,
