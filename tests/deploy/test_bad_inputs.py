@@ -82,6 +82,14 @@ def setenv(**values: str) -> Callable[[Path, pytest.MonkeyPatch], None]:
     return apply
 
 
+def add_line(rel: str, line: str) -> Callable[[Path, pytest.MonkeyPatch], None]:
+    def apply(root: Path, mp: pytest.MonkeyPatch) -> None:
+        path = root / rel
+        path.write_text(path.read_text().replace("[state]", f"{line}\n[state]", 1))
+
+    return apply
+
+
 def no_credentials(root: Path, mp: pytest.MonkeyPatch) -> None:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         mp.delenv(key, raising=False)
@@ -278,6 +286,20 @@ CASES: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None], list[str], st
         nothing,
         ["promote", "--from", "qa", "--to", "prod"],
         r"unknown environment 'qa'.*allowed: local, prod, staging",
+    ),
+    (
+        "credentials of another account than the environment's",
+        add_line("environments/staging.toml", 'account_id = "111111111111"'),
+        ["deploy", "--env", "staging"],
+        r"environments/staging\.toml: key `account_id` = '111111111111': environment 'staging' "
+        r"is account 111111111111, but the AWS credentials are for account 123456789012",
+    ),
+    (
+        "a role in another account, not assumed",
+        add_line("environments/prod.toml", 'role_arn = "arn:aws:iam::222222222222:role/deploy"'),
+        ["deploy", "--env", "prod"],
+        r"key `role_arn` = 'arn:aws:iam::222222222222:role/deploy'.*"
+        r"assume arn:aws:iam::222222222222:role/deploy first",
     ),
     (
         "promote to itself",

@@ -72,6 +72,32 @@ def select_environment(project: Project, env: str) -> Environment:
     return found
 
 
+def check_account(environment: Environment, identity: dict[str, str]) -> None:
+    """The credentials are for the account the environment names (account_id, or role_arn's).
+
+    Without this a deploy to an environment in its own account would go, unasked, to whichever
+    account the shell's credentials are for. Flotilla does not assume `role_arn` itself yet."""
+    spec = environment.spec
+    if not (spec.account_id or spec.role_arn):
+        return  # no account named: the credentials' own (documented default)
+    expected = spec.account
+    if expected is None or identity["account"] == expected:
+        return
+    key, value = ("account_id", spec.account_id) if spec.account_id else ("role_arn", spec.role_arn)
+    hint = f"run with credentials of account {expected}"
+    if spec.role_arn:
+        hint = (
+            f"assume {spec.role_arn} first (an AWS_PROFILE with role_arn and source_profile, "
+            "or `aws sts assume-role`); Flotilla does not assume role_arn itself yet"
+        )
+    raise UsageError(
+        f"{environment.path}: key `{key}` = {value!r}: environment {environment.name!r} is "
+        f"account {expected}, but the AWS credentials are for account {identity['account']} "
+        f"({identity['arn']}); nothing was built or applied",
+        hint=hint,
+    )
+
+
 def check_services(project: Project, env: str, names: list[str] | None) -> list[Service]:
     services = discover(project.services_dir)
     if not services:
@@ -163,6 +189,7 @@ def validate(
     resolved = check_services(project, env, services) if read_manifests else []
     check_registry_override()
     identity = aws.caller_identity(project.config.project.region)
+    check_account(environment, identity)
     if environment.kind != "local":  # ENV=local keeps the documented defaults preflight used
         check_account_quotas(project, resolved)
     if need_docker:
