@@ -1,5 +1,8 @@
 """Create Terraform's state bucket once per account: versioned, encrypted, public access blocked.
 
+`flotilla env bootstrap NAME` does the same for an environment and checks the account first;
+this script stays for a bucket named by hand (--bucket) and for scripts that call it.
+
 python scripts/bootstrap_state.py --env staging     # bucket and region: environments/staging.toml
 python scripts/bootstrap_state.py --bucket NAME --region us-east-1
 """

@@ -117,7 +117,7 @@ def test_show_gives_an_external_id_by_reference_only(root: Path) -> None:
 def test_new_writes_a_valid_file_and_prints_what_to_review(root: Path) -> None:
     r = run(root, "new", "qa", "--from", "staging", "--account", "333333333333")
     assert r.returncode == 0, r.stderr
-    assert "review" in r.stdout and "bootstrap_state.py --env qa" in r.stdout
+    assert "review" in r.stdout and "flotilla env bootstrap qa" in r.stdout
     data = tomllib.loads((root / "environments/qa.toml").read_text())
     assert data["name"] == "qa" and data["account_id"] == "333333333333"
     assert data["state"]["bucket"] == "shop-tfstate-qa"
@@ -187,3 +187,52 @@ def _client_args(env: dict[str, str]) -> dict[str, str]:
         "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
         "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
     }
+
+
+def test_bootstrap_creates_the_state_bucket_once_and_converges(root: Path, emulator: Any) -> None:
+    env = emulator.env()
+    r = run(root, "new", "qa", "--from", "staging")
+    assert r.returncode == 0, r.stderr
+    bucket = tomllib.loads((root / "environments/qa.toml").read_text())["state"]["bucket"]
+    s3 = boto3.client("s3", **_client_args(env))
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+    first = run(root, "bootstrap", "qa", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {
+        "environment": "qa",
+        "bucket": bucket,
+        "region": "us-east-1",
+        "account": "123456789012",
+        "created": True,
+    }
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert rule["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+    again = run(root, "bootstrap", "qa", env=env)
+    assert again.returncode == 0, again.stderr
+    assert f"state bucket {bucket}" in again.stdout and "already existed" in again.stdout
+
+
+def test_bootstrap_refuses_another_accounts_credentials_and_makes_nothing(
+    root: Path, emulator: Any
+) -> None:
+    env = emulator.env()
+    r = run(root, "new", "uat", "--from", "staging", "--account", "111111111111")
+    assert r.returncode == 0, r.stderr
+    bucket = tomllib.loads((root / "environments/uat.toml").read_text())["state"]["bucket"]
+    refused = run(root, "bootstrap", "uat", env=env)  # the emulator's credentials: 123456789012
+    assert refused.returncode == 2, refused.stderr
+    assert "key `account_id` = '111111111111'" in refused.stderr
+    assert "credentials are for account 123456789012" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    s3 = boto3.client("s3", **_client_args(env))
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_bootstrap_of_an_undefined_environment_is_exit_2(root: Path) -> None:
+    r = run(root, "bootstrap", "qa")
+    assert r.returncode == 2 and "unknown environment 'qa'" in r.stderr

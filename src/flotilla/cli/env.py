@@ -1,4 +1,4 @@
-"""Commands: env list, env show, env new (logic in flotilla.deploy.env*)."""
+"""Commands: env list, env show, env new, env bootstrap (logic in flotilla.deploy.env*)."""
 
 from __future__ import annotations
 
@@ -123,3 +123,42 @@ def new_cmd(
     console.print(f"wrote {escape(str(made.path))} (from {escape(source)}); review:")
     for line in made.review:
         console.print(f"  - {escape(line)}", soft_wrap=True)
+
+
+@env_app.command("bootstrap")
+def bootstrap_cmd(
+    name: str = typer.Argument(..., help="The environment."), as_json: bool = JSON
+) -> None:
+    """Create NAME's state bucket (its [state] bucket, in its account): versioned, encrypted,
+    public access blocked, TLS only. Safe to re-run: the settings are applied again."""
+    from flotilla.deploy import aws
+    from flotilla.deploy.environments import get
+    from flotilla.deploy.state import ensure_state_bucket
+    from flotilla.deploy.validate import check_account
+
+    project = _project()
+    environment = get(project, name)  # unknown: exit 2
+    if environment.kind == "local":  # the composition root picks the emulator's endpoints
+        from flotilla.local.env import use_environment
+
+        use_environment(project)
+    identity = aws.caller_identity(environment.state_region)
+    check_account(environment, identity)  # another account's credentials: exit 2, nothing made
+    bucket, region = environment.spec.state.bucket, environment.state_region
+    created = ensure_state_bucket(bucket, region)
+    if as_json:
+        data = {
+            "environment": name,
+            "bucket": bucket,
+            "region": region,
+            "account": identity["account"],
+            "created": created,
+        }
+        typer.echo(json.dumps(data, indent=2))
+        return
+    verb = "created" if created else "already existed; settings applied again:"
+    Console(highlight=False).print(
+        f"state bucket {escape(bucket)} ({region}, account {identity['account']}) {verb} "
+        "versioned, encrypted, public access blocked",
+        soft_wrap=True,
+    )

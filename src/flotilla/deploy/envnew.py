@@ -119,7 +119,7 @@ def new_environment(
     if spec.state.region is not None or region is not None:
         _set(text, "state", "region", _quoted(new_region))
     review = [f"the state bucket {bucket!r} ({new_region}): create it once with "
-              f"`python scripts/bootstrap_state.py --env {name}`"]  # fmt: skip
+              f"`flotilla env bootstrap {name}`"]  # fmt: skip
     if account is not None:
         _set(text, None, "account_id", _quoted(account))
         if spec.role_arn:

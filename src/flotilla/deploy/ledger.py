@@ -255,9 +255,7 @@ class Ledger:
     def _error(self, what: str, exc: BaseException) -> FlotillaError:
         hint = None
         if aws.error_code(exc) == "NoSuchBucket":
-            hint = (
-                f"create the state bucket first: python scripts/bootstrap_state.py --env {self.env}"
-            )
+            hint = f"create the state bucket first: flotilla env bootstrap {self.env}"
         return FlotillaError(f"cannot {what} the ledger bucket {self.bucket}: {exc}", hint=hint)
 
 

@@ -1,4 +1,4 @@
-"""Terraform's state bucket: created once per account (scripts/bootstrap_state.py), and for
+"""Terraform's state bucket: created once per account (`flotilla env bootstrap NAME`), and for
 ENV=local by `Terraform.init()` since the emulator forgets everything when it restarts.
 
 The release ledger lives in the same bucket (`state_location`), beside the state it describes.

@@ -194,7 +194,7 @@ class Terraform:
         if reuse and self.initialised():
             return
         if self.kind == "local":
-            # The emulator forgets its buckets on restart; staging/prod use bootstrap_state.py.
+            # The emulator forgets its buckets on restart; others: `flotilla env bootstrap`.
             from flotilla.deploy.state import backend_settings, ensure_state_bucket
 
             settings = backend_settings(self.backend_file)
