@@ -129,8 +129,10 @@ def new_cmd(
 def bootstrap_cmd(
     name: str = typer.Argument(..., help="The environment."), as_json: bool = JSON
 ) -> None:
-    """Create NAME's state bucket (its [state] bucket, in its account): versioned, encrypted,
-    public access blocked, TLS only. Safe to re-run: the settings are applied again."""
+    """Create NAME's state bucket in its account; safe to re-run.
+
+    The file's state bucket: versioned, encrypted, public access blocked, TLS only.
+    The credentials must be for the account the file names."""
     from flotilla.deploy import aws
     from flotilla.deploy.environments import get
     from flotilla.deploy.state import ensure_state_bucket
