@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,10 @@ import boto3
 import pytest
 
 from flotilla.cli import main
+from flotilla.local.emulator import Emulator
 from flotilla.local.registry import LocalRegistry
+from flotilla.process import free_port
+from tests.fixtures.base import emulator_client
 from tests.fixtures.deploy import registry_catalog, unique_project
 from tests.fixtures.environments import write_environment
 
@@ -295,11 +298,14 @@ CASES: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None], list[str], st
         r"is account 111111111111, but the AWS credentials are for account 123456789012",
     ),
     (
-        "a role in another account, not assumed",
-        add_line("environments/prod.toml", 'role_arn = "arn:aws:iam::222222222222:role/deploy"'),
+        "a role_arn in another account than account_id",
+        add_line(
+            "environments/prod.toml",
+            'account_id = "111111111111"\nrole_arn = "arn:aws:iam::222222222222:role/deploy"',
+        ),
         ["deploy", "--env", "prod"],
-        r"key `role_arn` = 'arn:aws:iam::222222222222:role/deploy'.*"
-        r"assume arn:aws:iam::222222222222:role/deploy first",
+        r"environments/prod\.toml: key `role_arn` = 'arn:aws:iam::222222222222:role/deploy': "
+        r"names another account than account_id '111111111111'",
     ),
     (
         "promote to itself",
@@ -368,4 +374,50 @@ def test_bad_input_is_one_clear_error_with_no_side_effects(
     import re
 
     assert re.search(message, " ".join(err.split())), err
+    assert snapshot(project_name, registry, proj, docker_engine) == before
+
+
+@pytest.fixture(scope="module")
+def strict_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """A moto server of its own that enforces IAM after its first two requests (the test's
+    setup: a user and its access key), so that an AssumeRole can really be refused."""
+    emu = Emulator(
+        port=free_port(),
+        log_path=tmp_path_factory.mktemp("strict-moto") / "moto.log",
+        settings={"INITIAL_NO_AUTH_ACTION_COUNT": "2"},
+    ).start()
+    yield emu
+    emu.stop()
+
+
+def test_a_role_the_caller_cannot_assume_is_exit_2_naming_the_role(
+    proj: Path,
+    project_name: str,
+    registry: LocalRegistry,
+    docker_engine: Any,
+    aws_env: dict[str, str],
+    strict_emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """prod's file names a role; the caller (a user with no policy) may not assume it. The
+    deploy stops at the AssumeRole, before anything is built, pushed or applied."""
+    monkeypatch.setenv("FLOTILLA_TEST_AWS", aws_env["AWS_ENDPOINT_URL"])
+    before = snapshot(project_name, registry, proj, docker_engine)
+    iam = emulator_client(strict_emulator, "iam")
+    iam.create_user(UserName="ci-without-rights")
+    key = iam.create_access_key(UserName="ci-without-rights")["AccessKey"]
+    role = "arn:aws:iam::222222222222:role/flotilla-deploy"
+    add_line("environments/prod.toml", f'role_arn = "{role}"')(proj, monkeypatch)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", strict_emulator.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["deploy", "--env", "prod"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert exc.value.code == 2, err
+    assert err.count("error:") == 1 and "Traceback" not in err, err
+    assert f"environments/prod.toml: key `role_arn` = '{role}': cannot assume role {role}" in err
+    assert "AccessDenied" in err and "nothing was built or applied" in err, err
     assert snapshot(project_name, registry, proj, docker_engine) == before

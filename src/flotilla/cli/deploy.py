@@ -10,10 +10,6 @@ from flotilla.cli import app
 from flotilla.interrupts import interruptible
 
 if TYPE_CHECKING:  # imported lazily at run time: `flotilla --help` loads no boto3
-    from collections.abc import Callable
-    from pathlib import Path
-
-    from flotilla.deploy.metrics import TrafficMetrics
     from flotilla.deploy.pipeline import Options
     from flotilla.project import Project
 
@@ -42,32 +38,13 @@ WAIT_LOCK = typer.Option(
 )
 
 
-def traffic_metrics(env: str, root: Path) -> Callable[[], TrafficMetrics]:
-    """The composition root's choice of traffic metrics: the local tasks' own counters for
-    ENV=local (unless FLOTILLA_STATUS_SOURCE=ecs reads the emulator's ECS), else CloudWatch."""
-    import os
-
-    def make() -> TrafficMetrics:
-        kind = os.environ.get("FLOTILLA_STATUS_SOURCE") or ("local" if env == "local" else "ecs")
-        if kind == "local":
-            from flotilla.local.metrics import LocalMetrics
-            from flotilla.local.paths import LocalPaths
-
-            return LocalMetrics(LocalPaths(root))
-        from flotilla.deploy.cloudwatch import CloudWatchMetrics
-
-        return CloudWatchMetrics()
-
-    return make
-
-
-def options(env: str | None = None, **kw: Any) -> Options:
-    """The deploy options, asking on the terminal when a prod deploy needs confirmation."""
+def options(**kw: Any) -> Options:
+    """The deploy options, asking on the terminal when a prod deploy needs confirmation; the
+    environment is reached through the composition root's targets."""
+    from flotilla.cli.targets import connect
     from flotilla.deploy.pipeline import Options
 
-    if env is not None:
-        kw["metrics"] = traffic_metrics(env, project().root)
-    return Options(confirm=lambda q: typer.confirm(q, default=False), **kw)
+    return Options(confirm=lambda q: typer.confirm(q, default=False), connect=connect, **kw)
 
 
 def project() -> Project:
@@ -139,7 +116,6 @@ def deploy_cmd(
     from flotilla.deploy.pipeline import DeployCommand
 
     opts = options(
-        env,
         verify_seconds=verify_seconds,
         timeout=timeout,
         allow_destroy=allow_destroy,
@@ -178,7 +154,6 @@ def rollback_cmd(
     from flotilla.deploy.rollback import RollbackCommand
 
     opts = options(
-        env,
         verify_seconds=verify_seconds,
         timeout=timeout,
         allow_destroy=allow_destroy,
@@ -196,17 +171,19 @@ def unpin_cmd(
     env: str = ENV,
 ) -> None:
     """Let the next deploy ship SERVICE from the working tree again (undoes a rollback's pin)."""
+    from flotilla.cli.targets import connect
     from flotilla.deploy.pins import UnpinCommand
 
-    UnpinCommand(project(), env, service).run()
+    UnpinCommand(project(), env, service, connect=connect).run()
 
 
 @app.command("status")
 def status_cmd(env: str = ENV, json_out: bool = JSON) -> None:
     """Per service: deployed tag, digest age, desired/running/pending, rollout, targets."""
+    from flotilla.cli.targets import connect
     from flotilla.deploy.views import StatusCommand
 
-    StatusCommand(project(), env, json=json_out).run()
+    StatusCommand(project(), env, json=json_out, connect=connect).run()
 
 
 @app.command("releases")
@@ -216,9 +193,10 @@ def releases_cmd(
     json_out: bool = JSON,
 ) -> None:
     """The release ledger of ENV, newest first."""
+    from flotilla.cli.targets import connect
     from flotilla.deploy.views import ReleasesCommand
 
-    ReleasesCommand(project(), env, service, json=json_out).run()
+    ReleasesCommand(project(), env, service, json=json_out, connect=connect).run()
 
 
 @app.command("unlock")
@@ -226,12 +204,12 @@ def unlock_cmd(env: str = ENV, yes: bool = YES) -> None:
     """Break ENV's deploy lock (after asking), e.g. one left by a deploy that was killed."""
     from rich.console import Console
 
+    from flotilla.cli.targets import reach
     from flotilla.deploy.lock import DeployLock
-    from flotilla.deploy.validate import select_environment
 
     proj = project()
-    select_environment(proj, env)
-    lock = DeployLock.of(proj, env)
+    target = reach(proj, env)
+    lock = DeployLock.of(proj, env, account=target.account)
     found = lock.read()
     if found is None:
         Console().print(f"{env} is not locked ({lock.where})", highlight=False)

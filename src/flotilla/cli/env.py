@@ -30,19 +30,13 @@ def _project() -> Project:
 
 
 def _released(project: Project, names: list[str]) -> dict[str, tuple[datetime | None, str]]:
-    """Each environment's last release. The composition root picks the endpoints: aws ones
-    with the process's own AWS settings first, then kind local with the local ones."""
+    """Each environment's last release, read through its own target (account, role)."""
+    from flotilla.cli.targets import connect
     from flotilla.deploy.environments import load_all
     from flotilla.deploy.envviews import last_release
 
     found = load_all(project)
-    result = {n: last_release(project, n) for n in names if found[n].kind != "local"}
-    for n in (n for n in names if found[n].kind == "local"):
-        from flotilla.local.env import use_environment
-
-        use_environment(project)
-        result[n] = last_release(project, n)
-    return result
+    return {n: last_release(connect(project, found[n])) for n in names}
 
 
 @env_app.command("list")
@@ -133,21 +127,16 @@ def bootstrap_cmd(
 
     The file's state bucket: versioned, encrypted, public access blocked, TLS only.
     The credentials must be for the account the file names."""
-    from flotilla.deploy import aws
-    from flotilla.deploy.environments import get
+    from flotilla.cli.targets import reach
     from flotilla.deploy.state import ensure_state_bucket
-    from flotilla.deploy.validate import check_account
 
     project = _project()
-    environment = get(project, name)  # unknown: exit 2
-    if environment.kind == "local":  # the composition root picks the emulator's endpoints
-        from flotilla.local.env import use_environment
-
-        use_environment(project)
-    identity = aws.caller_identity(environment.state_region)
-    check_account(environment, identity)  # another account's credentials: exit 2, nothing made
+    # Unknown: exit 2. The role is assumed, then another account's credentials: exit 2.
+    target = reach(project, name)
+    identity = target.account.identity()
+    environment = target.environment
     bucket, region = environment.spec.state.bucket, environment.state_region
-    created = ensure_state_bucket(bucket, region)
+    created = ensure_state_bucket(bucket, region, account=target.account)
     if as_json:
         data = {
             "environment": name,

@@ -66,10 +66,10 @@ def env_cmd() -> None:
     """Exports pointing boto3/terraform at ENV=local: eval "$(flotilla local env)"."""
     import shlex
 
-    from flotilla.local.env import environment
+    from flotilla.local.target import local_settings
     from flotilla.project import load_project
 
-    for key, value in environment(load_project()).items():
+    for key, value in local_settings(load_project()).items():
         print(f"export {key}={shlex.quote(value)}")
 
 
@@ -103,13 +103,11 @@ def logs_cmd(
 
 
 def show_failed(service: str, env: str, tail: int) -> None:
-    from flotilla.deploy.rollout import status_source_for
-    from flotilla.deploy.validate import select_environment
+    from flotilla.cli.targets import reach
     from flotilla.project import load_project
 
-    project = load_project()
-    select_environment(project, env)  # kind local: this process uses the local endpoints
-    tasks = status_source_for(env, project).failed_tasks(f"{project.name}-{env}", service)
+    target = reach(load_project(), env)
+    tasks = target.status_source().failed_tasks(target.cluster, service)
     if not tasks:
         print(f"no failed task of {service} kept in {env}")
         return

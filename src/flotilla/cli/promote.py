@@ -39,7 +39,6 @@ def promote_cmd(
     from flotilla.deploy.promote import PromoteCommand
 
     opts = options(
-        target,
         timeout=timeout,
         allow_destroy=allow_destroy,
         yes=yes,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +17,21 @@ from flotilla.errors import UsageError
 if TYPE_CHECKING:
     import boto3
 
+ASSUME_SECONDS = 3600  # an assumed role's credentials; longer needs the role's MaxSessionDuration
+
+
+def _region_in(env: Mapping[str, str]) -> str | None:
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+
 
 def region(default: str | None = None) -> str:
     """AWS_REGION, then AWS_DEFAULT_REGION, then flotilla.toml's `[project] region`."""
-    for key in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        if value := os.environ.get(key):
-            return value
-    if default:
-        return default
+    if value := _region_in(os.environ):
+        return value
+    return default or _project_region()
+
+
+def _project_region() -> str:
     from flotilla.project import load_project
 
     return load_project().config.project.region
@@ -35,12 +43,16 @@ def session(region_name: str | None = None) -> boto3.Session:
     return boto3.Session(region_name=region(region_name))
 
 
-def client(service: str, region_name: str | None = None) -> Any:
-    """A boto3 client; endpoints are resolved per call so tests can repoint the environment."""
+def _config() -> Any:
     from botocore.config import Config
 
-    cfg = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5)
-    return session(region_name).client(service, config=cfg)  # type: ignore[call-overload]
+    return Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5)
+
+
+def client(service: str, region_name: str | None = None) -> Any:
+    """A boto3 client of the process environment's account (no environment's role);
+    endpoints are resolved per call so tests can repoint the environment."""
+    return session(region_name).client(service, config=_config())  # type: ignore[call-overload]
 
 
 @lru_cache(maxsize=1)
@@ -60,10 +72,13 @@ def endpoint_url(service: str, env: Mapping[str, str] | None = None) -> str | No
 
 def caller_identity(region_name: str | None = None) -> dict[str, str]:
     """`sts get-caller-identity`, or one clear error when credentials or endpoint are wrong."""
+    return _identity(client("sts", region_name), endpoint_url("sts"))
+
+
+def _identity(sts: Any, endpoint: str | None) -> dict[str, str]:
     try:
-        ident = client("sts", region_name).get_caller_identity()
+        ident = sts.get_caller_identity()
     except error_types() as exc:
-        endpoint = endpoint_url("sts")
         where = f" at {endpoint}" if endpoint else ""
         raise UsageError(
             f"AWS credentials do not work{where}: {exc}",
@@ -79,3 +94,121 @@ def error_code(exc: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+@dataclass(frozen=True)
+class Role:
+    """The role an environment's file names (role_arn, external_id, session_name)."""
+
+    arn: str
+    session_name: str
+    external_id: str | None = None
+    source: str = ""  # the file that names it, for messages
+
+
+class Account:
+    """One AWS account as this process reaches it: a boto3 session (with the environment's
+    role assumed when its file names one), the endpoints, and the same for Terraform.
+
+    `settings` is read, never written: the process environment by default, with what a
+    local target lays over it. Plain AWS_* variables and profiles keep working, because the
+    base session is boto3's own default chain over them."""
+
+    def __init__(
+        self,
+        region: str | None = None,
+        settings: Mapping[str, str] | None = None,
+        role: Role | None = None,
+    ) -> None:
+        self.settings: dict[str, str] = dict(os.environ if settings is None else settings)
+        self.region = region or _region_in(self.settings) or _project_region()
+        self.role = role
+        self._session: boto3.Session | None = None
+        self._assumed: dict[str, str] = {}
+        self._identity: dict[str, str] | None = None
+
+    def endpoint_url(self, service: str) -> str | None:
+        return endpoint_url(service, self.settings)
+
+    def _base(self) -> boto3.Session:
+        import boto3
+
+        s = self.settings
+        if s.get("AWS_PROFILE") or not s.get("AWS_ACCESS_KEY_ID"):
+            # boto3's own chain: the profile, else the instance or container role, SSO, ...
+            return boto3.Session(profile_name=s.get("AWS_PROFILE") or None, region_name=self.region)
+        return boto3.Session(
+            aws_access_key_id=s["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=s.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=s.get("AWS_SESSION_TOKEN") or None,
+            region_name=self.region,
+        )
+
+    def session(self) -> boto3.Session:
+        """The session every client of this account comes from; the role is assumed once."""
+        if self._session is not None:
+            return self._session
+        base = self._base()
+        if self.role is None:
+            self._session = base
+            return base
+        import boto3
+
+        creds = self._assume(base, self.role)
+        self._assumed = {
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"],
+        }
+        self._session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.region,
+        )
+        return self._session
+
+    def _assume(self, base: boto3.Session, role: Role) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "RoleArn": role.arn,
+            "RoleSessionName": role.session_name,
+            "DurationSeconds": ASSUME_SECONDS,
+        }
+        if role.external_id:
+            kwargs["ExternalId"] = role.external_id
+        sts = base.client("sts", endpoint_url=self.endpoint_url("sts"), config=_config())
+        try:
+            creds: dict[str, Any] = dict(sts.assume_role(**kwargs)["Credentials"])
+        except error_types() as exc:
+            where = f"{role.source}: key `role_arn` = {role.arn!r}: " if role.source else ""
+            raise UsageError(
+                f"{where}cannot assume role {role.arn} with the current AWS credentials: "
+                f"{exc}; nothing was built or applied",
+                hint="the caller needs sts:AssumeRole on the role, and the role's trust policy "
+                "must name the caller (and the external_id, when the file sets one)",
+            ) from None
+        return creds
+
+    def client(self, service: str, region_name: str | None = None) -> Any:
+        return self.session().client(  # type: ignore[call-overload]
+            service,
+            region_name=region_name or self.region,
+            endpoint_url=self.endpoint_url(service),
+            config=_config(),
+        )
+
+    def run_env(self) -> dict[str, str]:
+        """The process environment for Terraform (and any AWS CLI) to reach the same account:
+        the settings, with the assumed role's credentials instead of a profile."""
+        self.session()
+        env = dict(self.settings)
+        if self._assumed:
+            env.pop("AWS_PROFILE", None)
+            env.update(self._assumed)
+        return env
+
+    def identity(self) -> dict[str, str]:
+        """`sts get-caller-identity` of this account's session, once; or one clear error."""
+        if self._identity is None:
+            self._identity = _identity(self.client("sts"), self.endpoint_url("sts"))
+        return self._identity

@@ -65,9 +65,11 @@ class CloudWatchMetrics:
         cw: Any = None,
         elbv2: Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        account: aws.Account | None = None,
     ) -> None:
-        self.cw = cw or aws.client("cloudwatch")
-        self.elbv2 = elbv2 or aws.client("elbv2")
+        account = account or aws.Account()
+        self.cw = cw or account.client("cloudwatch")
+        self.elbv2 = elbv2 or account.client("elbv2")
         self.clock = clock
 
     def meter(self, version: Version) -> CloudWatchMeter:

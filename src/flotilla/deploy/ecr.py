@@ -102,10 +102,22 @@ class PushResult:
 class Ecr:
     """ECR for one project, through the one boto3 client factory."""
 
-    def __init__(self, project: str, keep: int = KEEP_IMAGES) -> None:
+    def __init__(
+        self,
+        project: str,
+        keep: int = KEEP_IMAGES,
+        *,
+        account: aws.Account | None = None,
+        registry: str | None = None,
+    ) -> None:
+        """`registry`: host[:port] pushed to instead of ECR's own (a registry beside the
+        emulator). Without an account, both come from the process environment."""
         self.project = project
         self.keep = keep
-        self.client: Any = aws.client("ecr")
+        self.client: Any = (account or aws.Account()).client("ecr")
+        if account is None and registry is None:
+            registry = os.environ.get("FLOTILLA_REGISTRY", "").strip() or None
+        self.registry = registry
 
     # --- repositories -------------------------------------------------------------------
     def ensure_repository(self, service: str) -> dict[str, Any]:
@@ -167,9 +179,8 @@ class Ecr:
     def login(self) -> Login:
         data = self.client.get_authorization_token()["authorizationData"][0]
         user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
-        override = os.environ.get("FLOTILLA_REGISTRY", "").strip()
-        if override:
-            return Login(override, user, password, overridden=True)
+        if self.registry:
+            return Login(self.registry, user, password, overridden=True)
         host = urlparse(data["proxyEndpoint"]).netloc or data["proxyEndpoint"]
         return Login(host, user, password, overridden=False)
 

@@ -13,9 +13,10 @@ LOG_LINES = 30
 
 
 class EcsStatusSource:
-    def __init__(self) -> None:
-        self.ecs: Any = aws.client("ecs")
-        self.elbv2: Any = aws.client("elbv2")
+    def __init__(self, account: aws.Account | None = None) -> None:
+        self.account = account or aws.Account()
+        self.ecs: Any = self.account.client("ecs")
+        self.elbv2: Any = self.account.client("elbv2")
 
     def service_status(
         self, cluster: str, service: str, target_group_arn: str | None
@@ -67,7 +68,7 @@ class EcsStatusSource:
             name = container.get("name")
             cdef = next(c for c in td["containerDefinitions"] if c["name"] == name)
             opts = cdef["logConfiguration"]["options"]
-            resp = aws.client("logs").get_log_events(
+            resp = self.account.client("logs").get_log_events(
                 logGroupName=opts["awslogs-group"],
                 logStreamName=f"{opts['awslogs-stream-prefix']}/{name}/{task_id}",
                 limit=LOG_LINES,

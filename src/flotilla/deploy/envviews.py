@@ -8,7 +8,7 @@ in its state bucket); an environment whose bucket cannot be read shows "—" and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flotilla.deploy import aws
 from flotilla.deploy.environments import Environment, backend_file, load_all, tfvars_file
@@ -16,17 +16,19 @@ from flotilla.discovery import discover
 from flotilla.errors import FlotillaError
 from flotilla.project import Project
 
+if TYPE_CHECKING:
+    from flotilla.deploy.target import Target
+
 LIST_COLUMNS = ("name", "kind", "account", "region", "from", "last release")
 CALLER = "(caller)"  # no account_id: the account the credentials are for
 
 
-def last_release(project: Project, env: str) -> tuple[datetime | None, str]:
-    """When `env`'s ledger was last written, and why it is unknown when it is."""
-    from flotilla.deploy.ledger import Ledger
-
+def last_release(target: Target) -> tuple[datetime | None, str]:
+    """When the target environment's ledger was last written (read in its own account, with
+    its role), and why it is unknown when it is."""
     errors: tuple[type[BaseException], ...] = (*aws.error_types(), FlotillaError)
     try:
-        ledger = Ledger.of(project, env)
+        ledger = target.ledger()
         pages = ledger.s3.get_paginator("list_objects_v2").paginate(
             Bucket=ledger.bucket, Prefix=ledger.prefix, PaginationConfig={"MaxItems": 1000}
         )

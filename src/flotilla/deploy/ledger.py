@@ -45,21 +45,31 @@ class ServiceLedger(BaseModel):
 class Ledger:
     """One environment's ledger. `Ledger.of(project, env)` finds its bucket."""
 
-    def __init__(self, project: str, env: str, bucket: str, folder: str, region: str) -> None:
+    def __init__(
+        self,
+        project: str,
+        env: str,
+        bucket: str,
+        folder: str,
+        region: str,
+        account: aws.Account | None = None,
+    ) -> None:
         self.project = project
         self.env = env
         self.bucket = bucket
         self.prefix = "/".join(p for p in (folder, "releases", project) if p) + "/"
-        self.s3: Any = aws.client("s3", region)
+        self.account = account or aws.Account()
+        self.s3: Any = self.account.client("s3", region)
         self._region = region
         self._ssm: Any = None
 
     @classmethod
-    def of(cls, project: Project, env: str) -> Ledger:
+    def of(cls, project: Project, env: str, account: aws.Account | None = None) -> Ledger:
+        """`env`'s ledger, in its state bucket, read and written with `account`'s session."""
         from flotilla.deploy.state import state_location
 
         where = state_location(project, env)
-        return cls(project.name, env, where.bucket, where.folder, where.region)
+        return cls(project.name, env, where.bucket, where.folder, where.region, account)
 
     def key(self, service: str) -> str:
         return f"{self.prefix}{service}.json"
@@ -132,7 +142,7 @@ class Ledger:
     @property
     def ssm(self) -> Any:
         if self._ssm is None:
-            self._ssm = aws.client("ssm", self._region)
+            self._ssm = self.account.client("ssm", self._region)
         return self._ssm
 
     def _ssm_services(self) -> list[str]:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -28,6 +28,9 @@ from rich.console import Console
 from flotilla.deploy import aws
 from flotilla.errors import FlotillaError
 from flotilla.project import Project
+
+if TYPE_CHECKING:
+    from flotilla.deploy.target import Target
 
 TTL = 300.0  # seconds without renewal after which a holder is presumed dead
 RENEW_EVERY = 60.0
@@ -83,24 +86,35 @@ def lock_key(project: Project, env: str) -> tuple[str, str, str]:
 
 
 class DeployLock:
-    def __init__(self, env: str, bucket: str, key: str, region: str, ttl: float = TTL) -> None:
+    def __init__(
+        self,
+        env: str,
+        bucket: str,
+        key: str,
+        region: str,
+        ttl: float = TTL,
+        account: aws.Account | None = None,
+    ) -> None:
         self.env = env
         self.bucket = bucket
         self.key = key
         self.ttl = ttl
         self.region = region
-        self.s3: Any = aws.client("s3", region)
+        self.account = account or aws.Account()
+        self.s3: Any = self.account.client("s3", region)
         self.etag: str | None = None
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
     @classmethod
-    def of(cls, project: Project, env: str, ttl: float = TTL) -> DeployLock:
-        return cls(env, *lock_key(project, env), ttl=ttl)
+    def of(
+        cls, project: Project, env: str, ttl: float = TTL, account: aws.Account | None = None
+    ) -> DeployLock:
+        return cls(env, *lock_key(project, env), ttl=ttl, account=account)
 
     @property
     def where(self) -> str:
-        endpoint = aws.endpoint_url("s3")
+        endpoint = self.account.endpoint_url("s3")
         return f"s3://{self.bucket}/{self.key}" + (f" at {endpoint}" if endpoint else "")
 
     def _call(self, what: str, **kw: Any) -> Any:
@@ -189,14 +203,14 @@ class DeployLock:
 
 @contextlib.contextmanager
 def held(
-    project: Project, env: str, console: Console, wait: float = 0.0, command: str | None = None
+    target: Target, console: Console, wait: float = 0.0, command: str | None = None
 ) -> Iterator[DeployLock]:
-    """The deploy lock of `env` for the duration of the block."""
-    lock = DeployLock.of(project, env)
-    if env == "local":  # the emulator forgets its buckets when it restarts
+    """The deploy lock of the target's environment for the duration of the block."""
+    lock = DeployLock.of(target.project, target.name, account=target.account)
+    if target.environment.kind == "local":  # the emulator forgets its buckets on restart
         from flotilla.deploy.state import ensure_state_bucket
 
-        ensure_state_bucket(lock.bucket, lock.region)
+        ensure_state_bucket(lock.bucket, lock.region, account=target.account)
     lock.acquire(command or command_line(), console, wait)
     try:
         yield lock

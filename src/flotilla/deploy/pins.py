@@ -9,14 +9,17 @@ lets the working tree through again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.release import Pin, ServiceSpec
 from flotilla.deploy.validate import Context
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
+
+if TYPE_CHECKING:
+    from flotilla.deploy.target import Connect
 
 
 @dataclass
@@ -48,7 +51,7 @@ def pinned_note(name: str, number: int, by: str) -> str:
 def hold(ctx: Context, unpin: list[str]) -> Held:
     """Each pinned service's spec from its pinned release (unless in `unpin`), read before
     anything is built: a pinned service is planned from the ledger, not the working tree."""
-    ledger = Ledger.of(ctx.project, ctx.env)
+    ledger = ctx.target.ledger()
     held = Held()
     for name in sorted(s.name for s in ctx.services):
         data = ledger.load(name)
@@ -83,14 +86,12 @@ class UnpinCommand:
     env: str
     service: str
     console: Console = field(default_factory=Console)
+    connect: Connect | None = None  # the composition root's (kind local needs it)
 
     def run(self) -> Pin | None:
-        from flotilla.deploy import aws
-        from flotilla.deploy.validate import select_environment
+        from flotilla.deploy.validate import reach
 
-        select_environment(self.project, self.env)
-        aws.caller_identity(self.project.config.project.region)
-        ledger = Ledger.of(self.project, self.env)
+        ledger = reach(self.project, self.env, self.connect).ledger()
         if not ledger.history(self.service):
             known = ", ".join(ledger.everything()) or "none"
             raise UsageError(

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rich.console import Console
 
 from flotilla.deploy import contracts, gate, lock, pins, smoke, steps
-from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.metrics import TrafficMetrics, Version
 from flotilla.deploy.preflight import CliValues
 from flotilla.deploy.release import Release, ServiceSpec
@@ -27,6 +26,9 @@ from flotilla.deploy.validate import Context, validate
 from flotilla.errors import FlotillaError
 from flotilla.interrupts import checkpoint
 from flotilla.project import Project
+
+if TYPE_CHECKING:
+    from flotilla.deploy.target import Connect
 
 
 @dataclass
@@ -40,8 +42,11 @@ class Options:
     confirm: Callable[[str], bool] | None = None
     unpin: list[str] = field(default_factory=list)  # deploy these from the working tree
     verify_seconds: float | None = None  # None: the release's, else the environment's default
-    # The traffic metrics verify reads, made when needed (the composition root picks them).
+    # The traffic metrics verify reads instead of the target's own (its `metrics()`).
     metrics: Callable[[], TrafficMetrics] | None = None
+    # How validation reaches the environment: the composition root's (the CLI's); None:
+    # kind aws only (flotilla.deploy.target.connect_aws).
+    connect: Connect | None = None
     auto_rollback: bool = True  # a failed release is rolled back to the last one that passed
     allow_breaking: bool = False  # deploy an API with breaking changes without a major bump
     wait_lock: float = 0.0  # seconds to wait for another deploy's lock (0: refuse, exit 5)
@@ -58,7 +63,7 @@ class PlanCommand:
     console: Console = field(default_factory=Console)
 
     def validate(self) -> Context:
-        ctx = validate(self.project, self.cli())
+        ctx = validate(self.project, self.cli(), connect=self.options.connect)
         pins.check_names(ctx, self.options.unpin)
         return ctx
 
@@ -116,7 +121,7 @@ class DeployCommand(PlanCommand):
     def run(self) -> steps.Planned:
         """Validated, then locked (before anything is built) until it is done."""
         ctx = self.validate()
-        with lock.held(self.project, self.env, self.console, self.options.wait_lock):
+        with lock.held(ctx.target, self.console, self.options.wait_lock):
             return self._deploy(ctx)
 
     def _deploy(self, ctx: Context) -> steps.Planned:
@@ -124,7 +129,7 @@ class DeployCommand(PlanCommand):
         contracts.refuse(
             checks, allow_breaking=self.options.allow_breaking, plan_md=str(planned.plan_md)
         )
-        documents = contracts.store_documents(checks, Ledger.of(ctx.project, ctx.env))
+        documents = contracts.store_documents(checks, ctx.target.ledger())
         releases = {
             name: steps.release_for(
                 ctx,
@@ -218,18 +223,13 @@ def check(
             "[yellow]smoke and verify skipped (--skip-smoke): the release is unchecked[/]"
         )
         return {}
-    failed = steps.smoke_test(specs, outputs, options.smoke_url, changed, console)
+    smoke_url = options.smoke_url or ctx.target.smoke_url
+    failed = steps.smoke_test(specs, outputs, smoke_url, changed, console)
     todo = [v for n, v in versions.items() if n not in failed]
     if not todo:
         return failed
-    if options.metrics is None:
-        console.print(
-            "verify: not measured (no traffic metrics here); the smoke result is the verdict"
-        )
-        return failed
-    results = steps.verify_traffic(
-        ctx, specs, options.metrics(), todo, options.verify_seconds, console
-    )
+    metrics = options.metrics() if options.metrics else ctx.target.metrics()
+    results = steps.verify_traffic(ctx, specs, metrics, todo, options.verify_seconds, console)
     for r in results:
         if r.state == "failed":
             failed[r.service] = r.line
@@ -252,7 +252,7 @@ def fail(
         raise error
     from flotilla.deploy.rollback import restore
 
-    ledger = Ledger.of(ctx.project, ctx.env)
+    ledger = ctx.target.ledger()
     targets = {n: r for n in sorted(failed) if (r := ledger.last_passed(n)) is not None}
     notes = [f"{n}: no earlier release passed; it stays at the failed one" for n in failed]
     notes = [x for x in notes if x.split(":")[0] not in targets]

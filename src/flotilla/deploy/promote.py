@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from flotilla.deploy import lock, steps
-from flotilla.deploy.ledger import Ledger
 from flotilla.deploy.pipeline import Options, execute
 from flotilla.deploy.preflight import CliValues
 from flotilla.deploy.release import Release
 from flotilla.deploy.servicemap import service_specs
-from flotilla.deploy.validate import Context, validate
+from flotilla.deploy.validate import Context, target_for, validate
 from flotilla.errors import UsageError
 from flotilla.project import Project
 
@@ -31,8 +30,13 @@ class PromoteCommand:
     console: Console = field(default_factory=Console)
 
     def resolve(self, ctx: Context) -> dict[str, Release]:
-        """The source's current release of every service; read-only, before any side effect."""
-        ledger = Ledger.of(self.project, self.source)
+        """The source's current release of every service; read-only, before any side effect.
+
+        The source's ledger is read in the source's account, with its own role: promote holds
+        two sessions, one per account, and deploys with the target's."""
+        source = target_for(self.project, self.source, self.options.connect)
+        source.check()
+        ledger = source.ledger()
         current = {s.name: ledger.current(s.name) for s in ctx.services}
         missing = sorted(n for n, r in current.items() if r is None)
         if missing:
@@ -57,9 +61,9 @@ class PromoteCommand:
             source_env=self.source,
             verify_seconds=self.options.verify_seconds,
         )
-        ctx = validate(self.project, cli, need_docker=False)
+        ctx = validate(self.project, cli, need_docker=False, connect=self.options.connect)
         releases = self.resolve(ctx)  # read-only: bad input is exit 2 before the lock
-        with lock.held(self.project, self.target, self.console, self.options.wait_lock):
+        with lock.held(ctx.target, self.console, self.options.wait_lock):
             return self._promote(ctx, releases)
 
     def _promote(self, ctx: Context, releases: dict[str, Release]) -> steps.Planned:

@@ -25,9 +25,7 @@ from flotilla.project import Project
 
 def deployed_services(ctx: Context, console: Console) -> list[str]:
     """What runs in the environment now, from Terraform's outputs (not the working tree)."""
-    from flotilla.deploy.terraform import Terraform
-
-    tf = Terraform(ctx.project, ctx.env)
+    tf = ctx.target.terraform()
     with console.status("reading terraform outputs"):
         tf.init(reuse=True)
         outputs = dict(tf.output())
@@ -72,7 +70,7 @@ def restore(
     service at its current ledger entry; record each target again (kind `rollback`).
 
     `pin`: a manual rollback pins the services it restores; an automatic one must not."""
-    ledger = ledger or Ledger.of(ctx.project, ctx.env)
+    ledger = ledger or ctx.target.ledger()
     names = sorted(set(deployed_services(ctx, console)) | set(targets))
     current: dict[str, Release] = {}
     for name in names:
@@ -152,13 +150,19 @@ class RollbackCommand:
             tag=self.to,
             verify_seconds=self.options.verify_seconds,
         )
-        ctx = validate(self.project, cli, need_docker=False, read_manifests=False)
-        ledger = Ledger.of(self.project, self.env)
+        ctx = validate(
+            self.project,
+            cli,
+            need_docker=False,
+            read_manifests=False,
+            connect=self.options.connect,
+        )
+        ledger = ctx.target.ledger()
         if self.service is not None:
             targets = {self.service: self.target(ctx, ledger, self.service)}
         else:
             targets = self.every_target(ctx, ledger)
-        with lock.held(self.project, self.env, self.console, self.options.wait_lock):
+        with lock.held(ctx.target, self.console, self.options.wait_lock):
             return restore(ctx, targets, self.options, self.console, pin=True, ledger=ledger)
 
     def target(self, ctx: Context, ledger: Ledger, name: str) -> Release:
@@ -188,9 +192,7 @@ class RollbackCommand:
         for r in history:
             if (number.isdigit() and r.number == int(number)) or r.tag == ref:
                 return r
-        from flotilla.deploy.ecr import Ecr
-
-        ecr = Ecr(self.project.name)
+        ecr = ctx.target.ecr()
         digest = ecr.digest_of(name, ref)  # an unknown tag is a usage error listing tags
         old = next((r for r in history if r.digest == digest), None)
         if old is not None:

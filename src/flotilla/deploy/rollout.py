@@ -7,21 +7,16 @@ from that revision) is a failure, never a success.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from flotilla.deploy.status import RolloutSource, ServiceStatus, StatusSource
-from flotilla.errors import FlotillaError, UsageError
-
-if TYPE_CHECKING:
-    from flotilla.project import Project
+from flotilla.deploy.status import ServiceStatus, StatusSource
+from flotilla.errors import FlotillaError
 
 DEFAULT_TIMEOUT = 15 * 60
 
@@ -57,24 +52,6 @@ class Target:
     name: str  # the flotilla service
     ecs_service: str
     target_group_arn: str | None = None
-
-
-def status_source_for(env: str, project: Project | None = None) -> RolloutSource:
-    """The one place that picks ECS or the local runtime by environment.
-
-    FLOTILLA_STATUS_SOURCE=ecs|local overrides it (e.g. to read the emulator's ECS for
-    ENV=local when the local runtime is not running).
-    """
-    kind = os.environ.get("FLOTILLA_STATUS_SOURCE") or ("local" if env == "local" else "ecs")
-    if kind not in ("ecs", "local"):
-        raise UsageError(f"FLOTILLA_STATUS_SOURCE={kind!r}: allowed: ecs, local")
-    if kind == "local":
-        from flotilla.local import status as local_status
-
-        return local_status.source(project)
-    from flotilla.deploy.ecs_status import EcsStatusSource
-
-    return EcsStatusSource()
 
 
 def explain(st: ServiceStatus) -> str:

@@ -6,7 +6,6 @@ substring or JSON key it names); an unreachable balancer is a failure, never a p
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
@@ -42,8 +41,8 @@ class SmokeResult:
 
 
 def base_url(alb_url: str, override: str | None = None) -> str:
-    """--smoke-url, then FLOTILLA_SMOKE_URL, then Terraform's `alb_url` output."""
-    url = override or os.environ.get("FLOTILLA_SMOKE_URL") or alb_url
+    """--smoke-url (or the target's FLOTILLA_SMOKE_URL), then Terraform's `alb_url` output."""
+    url = override or alb_url
     if not url.startswith(("http://", "https://")):
         url = f"http://{url}"
     return url.rstrip("/")

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flotilla.deploy import aws
 from flotilla.errors import FlotillaError, UsageError
@@ -87,29 +86,13 @@ def _deny_insecure_transport(bucket: str) -> str:
     )
 
 
-def _s3(region: str, env: Mapping[str, str] | None) -> Any:
-    if env is None:
-        return aws.client("s3", region)
-    import boto3
-
-    # Settings given explicitly (Terraform's extra_env), not the process environment.
-    return boto3.client(
-        "s3",
-        region_name=region,
-        endpoint_url=aws.endpoint_url("s3", env),
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=env.get("AWS_SESSION_TOKEN"),
-    )
-
-
-def ensure_state_bucket(bucket: str, region: str, *, env: Mapping[str, str] | None = None) -> bool:
-    """Make `bucket` exist: versioned, SSE encrypted, public access blocked, TLS only.
+def ensure_state_bucket(bucket: str, region: str, *, account: aws.Account | None = None) -> bool:
+    """Make `bucket` exist in `account` (default: the process environment's): versioned, SSE
+    encrypted, public access blocked, TLS only.
 
     Idempotent: the settings are (re)applied every time. Returns True when it was created.
-    `env` (endpoint and credentials) replaces the process environment when given.
     """
-    s3 = _s3(region, env)
+    s3 = (account or aws.Account()).client("s3", region)
     errors = aws.error_types()
     created = False
     try:

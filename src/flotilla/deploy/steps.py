@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flotilla.deploy import render, rollout, smoke, verify
-from flotilla.deploy.ecr import Ecr, PushResult, deployed_tag
-from flotilla.deploy.ledger import Ledger
+from flotilla.deploy.ecr import PushResult, deployed_tag
 from flotilla.deploy.metrics import TrafficMetrics, Version
 from flotilla.deploy.push import push_tags
 from flotilla.deploy.release import Kind, Release, ServiceSpec, now
@@ -62,7 +61,7 @@ def build_and_push(
         return Built({"services": {}}, {})
     manifest = run_build(ctx.project, services, base_image=base_image)
     checkpoint()
-    ecr = Ecr(ctx.project.name)
+    ecr = ctx.target.ecr()
     login = ecr.login()
     pushes: dict[str, PushResult] = {}
     table = Table("service", "content tag", "digest", "pushed", "already there", title="images")
@@ -103,7 +102,7 @@ def build_without_push(
     if not services:
         return Built({"services": {}}, {})
     manifest = run_build(ctx.project, services, base_image=base_image)
-    ecr = Ecr(ctx.project.name)
+    ecr = ctx.target.ecr()
     login = ecr.login()
     pushes: dict[str, PushResult] = {}
     unpushed: set[str] = set()
@@ -136,12 +135,11 @@ def plan(
 
     `notes` (e.g. pinned services) head the review, in plan.md and on the console."""
     from flotilla.deploy.servicemap import write_specs
-    from flotilla.deploy.terraform import Terraform
 
     for note in notes or []:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     smap = write_specs(ctx.project, ctx.env, specs)
-    tf = Terraform(ctx.project, ctx.env)
+    tf = ctx.target.terraform()
     plan_file = ctx.env_dir / "plan.tfplan"
     tfvars = tf.var_file()  # generated from environments/<env>.toml
     with console.status("terraform init"):
@@ -173,7 +171,7 @@ def review_contracts(
     from flotilla.deploy import contracts
 
     services = [ctx.service(name) for name in changing]
-    checks = contracts.check(services, Ledger.of(ctx.project, ctx.env))
+    checks = contracts.check(services, ctx.target.ledger())
     with planned.plan_md.open("a", encoding="utf-8") as md:
         md.write(contracts.markdown(checks))
     for c in checks:
@@ -221,7 +219,7 @@ def roll_out(
     ]
     if not targets:
         return RolledOut({}, {})
-    source = rollout.status_source_for(ctx.env, ctx.project)
+    source = ctx.target.status_source()
     cluster = outputs["cluster_name"]
     failures: dict[str, str] = {}
     hint = None
@@ -308,8 +306,8 @@ def record(
 
     With `pin` (a manual rollback) each recorded release pins its service. A service whose
     newest release is already this one gets neither (see Ledger.record)."""
-    ledger = Ledger.of(ctx.project, ctx.env)
-    ecr = Ecr(ctx.project.name)
+    ledger = ctx.target.ledger()
+    ecr = ctx.target.ecr()
     login = ecr.login()
     done = []
     for name, rel in releases.items():

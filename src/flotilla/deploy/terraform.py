@@ -115,24 +115,29 @@ class Terraform:
         project: Project,
         env: str,
         *,
+        account: aws.Account | None = None,
         extra_env: dict[str, str] | None = None,
         on_output: Callable[[str], None] | None = None,
     ) -> None:
-        from flotilla.deploy.environments import check
+        """`account`: the environment's (its endpoints, its role's credentials); default: the
+        process environment, with `extra_env` over it."""
+        from flotilla.deploy.environments import get
 
-        check(project, env)
+        environment = get(project, env)
         self.project = project
         self.env = env
         self.dir = project.terraform_dir
         self.data_dir = project.build_dir / env / "terraform"
         self.run_env = {
-            **os.environ,
+            **(account.run_env() if account else os.environ),
             **(extra_env or {}),
             "TF_DATA_DIR": str(self.data_dir),
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
         }
         self._tf = _Runner(self.dir, self.run_env, on_output)
+        # The same settings for the boto3 calls Terraform's runs need (the state bucket).
+        self.account = aws.Account(environment.spec.region, self.run_env)
 
     @property
     def kind(self) -> str:
@@ -198,7 +203,7 @@ class Terraform:
             from flotilla.deploy.state import backend_settings, ensure_state_bucket
 
             settings = backend_settings(self.backend_file)
-            ensure_state_bucket(settings["bucket"], settings["region"], env=self.run_env)
+            ensure_state_bucket(settings["bucket"], settings["region"], account=self.account)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         plugin_dir = self.project.tf_plugin_dir
         self._run(

@@ -6,7 +6,6 @@ Each check raises one UsageError (exit 2) naming what is wrong and what is allow
 from __future__ import annotations
 
 import os
-import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -20,7 +19,9 @@ from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
 
 if TYPE_CHECKING:
+    from flotilla.deploy.aws import Account
     from flotilla.deploy.environments import Environment
+    from flotilla.deploy.target import Connect, Target
 
 TF_REGISTRY = "https://registry.terraform.io/.well-known/terraform.json"
 
@@ -33,9 +34,14 @@ class Context:
     env: str
     services: list[Service]  # every service, the environment's overrides applied
     selected: list[str]  # the services a command acts on (all by default)
+    target: Target  # how this process reaches the environment (account, registry, status)
     identity: dict[str, str] = field(default_factory=dict)
     docker: Any = None
-    environment: Environment | None = None  # environments/<env>.toml, validated
+
+    @property
+    def environment(self) -> Environment:
+        """environments/<env>.toml, validated."""
+        return self.target.environment
 
     @property
     def env_dir(self) -> Path:
@@ -61,22 +67,29 @@ def check_env(project: Project, env: str) -> Environment:
     return get(project, env)
 
 
-def select_environment(project: Project, env: str) -> Environment:
-    """Check that `env` exists; for kind local, point this process at the machine's own
-    emulator, registry and ALB (values the user set explicitly are kept)."""
-    found = check_env(project, env)
-    if found.kind == "local":
-        from flotilla.local.env import use_environment
+def target_for(project: Project, env: str, connect: Connect | None = None) -> Target:
+    """`env`'s settings checked (exit 2 for an undefined one), and the target `connect` (the
+    composition root's) makes of them; without one, only kind aws can be reached."""
+    from flotilla.deploy.target import connect_aws
 
-        use_environment(project)
-    return found
+    return (connect or connect_aws)(project, check_env(project, env))
+
+
+def reach(project: Project, env: str, connect: Connect | None = None) -> Target:
+    """For commands that only read (status, releases, unlock, ...): the target, its settings
+    and its credentials checked, and of the account the environment names."""
+    target = target_for(project, env, connect)
+    target.check()
+    check_account(target.environment, target.account.identity())
+    return target
 
 
 def check_account(environment: Environment, identity: dict[str, str]) -> None:
     """The credentials are for the account the environment names (account_id, or role_arn's).
 
     Without this a deploy to an environment in its own account would go, unasked, to whichever
-    account the shell's credentials are for. Flotilla does not assume `role_arn` itself yet."""
+    account the shell's credentials are for. With `role_arn` the role was assumed first, so
+    this checks the role's account."""
     spec = environment.spec
     if not (spec.account_id or spec.role_arn):
         return  # no account named: the credentials' own (documented default)
@@ -85,11 +98,8 @@ def check_account(environment: Environment, identity: dict[str, str]) -> None:
         return
     key, value = ("account_id", spec.account_id) if spec.account_id else ("role_arn", spec.role_arn)
     hint = f"run with credentials of account {expected}"
-    if spec.role_arn:
-        hint = (
-            f"assume {spec.role_arn} first (an AWS_PROFILE with role_arn and source_profile, "
-            "or `aws sts assume-role`); Flotilla does not assume role_arn itself yet"
-        )
+    if spec.role_arn and not spec.account_id:  # an identity that did not come from the role
+        hint = f"assume {spec.role_arn} first, or let Flotilla's commands assume it"
     raise UsageError(
         f"{environment.path}: key `{key}` = {value!r}: environment {environment.name!r} is "
         f"account {expected}, but the AWS credentials are for account {identity['account']} "
@@ -104,15 +114,6 @@ def check_services(project: Project, env: str, names: list[str] | None) -> list[
         raise UsageError(f"no services found in {project.services_dir} (services/*/service.toml)")
     select(services, names)  # unknown names are an error listing the known ones
     return [Service(s.manifest.for_env(env), s.root, s.source) for s in services]
-
-
-def check_registry_override() -> None:
-    value = os.environ.get("FLOTILLA_REGISTRY", "").strip()
-    if value and not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", value):
-        raise UsageError(
-            f"FLOTILLA_REGISTRY={value!r} must be host[:port], e.g. 127.0.0.1:5000 "
-            "(no scheme, no path)"
-        )
 
 
 def check_terraform(project: Project) -> None:
@@ -130,13 +131,13 @@ def check_terraform(project: Project) -> None:
         ) from None
 
 
-def check_account_quotas(project: Project, services: list[Service]) -> None:
+def check_account_quotas(account: Account, services: list[Service]) -> None:
     """Quotas an account can raise, read from the account (`elbv2 describe-account-limits`)."""
     from flotilla.deploy import aws
     from flotilla.deploy.preflight.limits import account_quotas, check_quotas
 
     try:
-        quotas = account_quotas(project.config.project.region)
+        quotas = account_quotas(account)
     except aws.error_types() as exc:
         raise UsageError(f"cannot read the account's load balancer quotas: {exc}") from None
     lines = check_quotas(services, quotas, "this account's quota")
@@ -144,14 +145,13 @@ def check_account_quotas(project: Project, services: list[Service]) -> None:
         raise UsageError("\n".join(lines))
 
 
-def check_registry_login(project: Project) -> None:
+def check_registry_login(target: Target) -> None:
     """Registry credentials work before anything is built (ECR's authorization token)."""
     from flotilla.deploy import aws
-    from flotilla.deploy.ecr import Ecr
     from flotilla.deploy.registry_api import RegistryApi
 
     try:
-        login = Ecr(project.name).login()
+        login = target.ecr().login()
     except aws.error_types() as exc:
         raise UsageError(
             f"cannot get registry credentials (ecr get-authorization-token): {exc}",
@@ -173,27 +173,31 @@ def docker_client() -> Any:
 
 
 def validate(
-    project: Project, cli: CliValues, *, need_docker: bool = True, read_manifests: bool = True
+    project: Project,
+    cli: CliValues,
+    *,
+    need_docker: bool = True,
+    read_manifests: bool = True,
+    connect: Connect | None = None,
 ) -> Context:
     """Preflight first (every offline rule, all violations at once), then the checks that
     need the outside world, cheapest first; the first of those to fail is reported.
 
     Without `read_manifests` (rollback: the ledger is its input) no manifest is read, so a
     broken one elsewhere in the tree cannot block it; `services` is then empty."""
-    from flotilla.deploy import aws
-
     preflight.run(project, cli, manifests=read_manifests)
     env = cli.env
     services = list(cli.services) or None
-    environment = select_environment(project, env)
+    target = target_for(project, env, connect)
+    environment = target.environment
     resolved = check_services(project, env, services) if read_manifests else []
-    check_registry_override()
-    identity = aws.caller_identity(project.config.project.region)
+    target.check()  # its own settings (a malformed FLOTILLA_REGISTRY, ...): exit 2
+    identity = target.account.identity()  # the role, when the file names one, is assumed here
     check_account(environment, identity)
     if environment.kind != "local":  # ENV=local keeps the documented defaults preflight used
-        check_account_quotas(project, resolved)
+        check_account_quotas(target.account, resolved)
     if need_docker:
-        check_registry_login(project)
+        check_registry_login(target)
     check_terraform(project)
     client = docker_client() if need_docker else None
     return Context(
@@ -201,7 +205,7 @@ def validate(
         env,
         resolved,
         list(services or [s.name for s in resolved]),
+        target,
         identity,
         client,
-        environment,
     )

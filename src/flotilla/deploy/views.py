@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from flotilla.deploy.ledger import Ledger
-from flotilla.deploy.validate import select_environment
+from flotilla.deploy.validate import reach
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.project import Project
 from flotilla.tables import fitted
+
+if TYPE_CHECKING:
+    from flotilla.deploy.target import Connect
 
 
 def age(when: datetime | None) -> str:
@@ -57,18 +59,11 @@ class StatusCommand:
     env: str
     console: Console = field(default_factory=Console)
     json: bool = False  # one JSON document on stdout instead of the table
+    connect: Connect | None = None  # the composition root's (kind local needs it)
 
     def run(self) -> None:
-        from flotilla.deploy import aws
-
-        select_environment(self.project, self.env)
-        aws.caller_identity(self.project.config.project.region)
-
-        from flotilla.deploy.ecr import Ecr
-        from flotilla.deploy.rollout import status_source_for
-        from flotilla.deploy.terraform import Terraform
-
-        tf = Terraform(self.project, self.env)
+        target = reach(self.project, self.env, self.connect)
+        tf = target.terraform()
         with self.console.status("reading terraform outputs"):
             tf.init(reuse=True)
             outputs = dict(tf.output())
@@ -78,9 +73,9 @@ class StatusCommand:
                 f"nothing is deployed in {self.env}",
                 hint=f"run `flotilla deploy --env {self.env}`",
             )
-        ledger, ecr = Ledger.of(self.project, self.env), Ecr(self.project.name)
+        ledger, ecr = target.ledger(), target.ecr()
         recorded = ledger.everything()
-        source = status_source_for(self.env, self.project)
+        source = target.status_source()
         rows: list[dict[str, str]] = []
         for name in sorted(set(deployed) | set(recorded)):
             out = deployed.get(name)
@@ -140,13 +135,10 @@ class ReleasesCommand:
     service: str | None = None
     console: Console = field(default_factory=Console)
     json: bool = False
+    connect: Connect | None = None  # the composition root's (kind local needs it)
 
     def run(self) -> None:
-        from flotilla.deploy import aws
-
-        select_environment(self.project, self.env)
-        aws.caller_identity(self.project.config.project.region)
-        ledger = Ledger.of(self.project, self.env)
+        ledger = reach(self.project, self.env, self.connect).ledger()
         found = ledger.everything()
         if self.service is not None and self.service not in found:
             raise UsageError(

@@ -27,9 +27,9 @@ log = logging.getLogger("flotilla.local")
 TICK = 1.0
 
 
-def _registry(paths: LocalPaths, port: int) -> LocalRegistry:
+def _registry(paths: LocalPaths, port: int, ecr: Any) -> LocalRegistry:
     """Debian's docker-registry as ECR's stand-in, password = the emulator's ECR token."""
-    _, password = ecr_credentials()
+    _, password = ecr_credentials(ecr)
     return LocalRegistry(port=port, storage=paths.dir / "registry", password=password).start()
 
 
@@ -49,12 +49,12 @@ class Daemon:
 
     def start(self) -> None:
         self.emulator.start()
-        os.environ.update(self.emulator.env())
-        self.registry = _registry(self.paths, self.cfg.registry_port)
+        # Clients on the emulator, handed to each part: the daemon never talks to real AWS.
+        self.clients = snapshot.clients(self.emulator.url, self.emulator.region)
+        self.registry = _registry(self.paths, self.cfg.registry_port, self.clients["ecr"])
         self.docker = tasks.docker_client()
         for c in tasks.ours(self.docker, self.paths.env_id):  # left by a crashed run
             c.remove(force=True)
-        self.clients = snapshot.clients(self.emulator.url, self.emulator.region)
         self.td_cache: dict[str, dict[str, Any]] = {}
         self.runtime = Runtime(
             self.docker,

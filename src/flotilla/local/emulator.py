@@ -46,6 +46,8 @@ class Emulator:
     # One request at a time (flotilla.local.moto_serial); False: moto's stock server, whose
     # concurrent requests race (bench/soak_local_apply.py compares the two).
     serial: bool = True
+    # More of moto's own settings, e.g. INITIAL_NO_AUTH_ACTION_COUNT (IAM enforced after N).
+    settings: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,6 +70,7 @@ class Emulator:
             # AWS-managed IAM policies (e.g. AmazonECSTaskExecutionRolePolicy) exist only then.
             "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
             "MOTO_PORT": str(self.port),  # moto builds its own URLs from it
+            **self.settings,
         }
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from flotilla.errors import FlotillaError, UsageError
-from flotilla.local.emulator import Emulator, is_up
+from flotilla.local.emulator import is_up
 from flotilla.local.paths import LocalPaths, claim, holder, local_paths, read_json, unclaim
 from flotilla.process import alive, stop_pid
 from flotilla.project import Project
@@ -125,20 +125,3 @@ def _remove_containers(paths: LocalPaths) -> None:
             c.remove(force=True)
     except Exception:
         pass
-
-
-def environment(project: Project) -> dict[str, str]:
-    """What boto3, terraform and the registry push need to deploy to ENV=local."""
-    cfg = project.config.local
-    return {
-        **Emulator(port=cfg.emulator_port, region=project.config.project.region).env(),
-        "FLOTILLA_REGISTRY": f"127.0.0.1:{cfg.registry_port}",
-        # The smoke test goes through the local ALB (the emulator's ALB DNS name is fictional).
-        "FLOTILLA_SMOKE_URL": f"http://127.0.0.1:{cfg.alb_port}",
-    }
-
-
-def use_environment(project: Project) -> None:
-    """Point this process at ENV=local (keeps values the user set explicitly)."""
-    for key, value in environment(project).items():
-        os.environ.setdefault(key, value)

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flotilla.deploy.preflight import Inputs, Violation, rule
 from flotilla.deploy.servicemap import MAX_PRIORITY, priority
 from flotilla.discovery import Service
+
+if TYPE_CHECKING:
+    from flotilla.deploy.aws import Account
 
 # Documented defaults (Elastic Load Balancing quotas, Application Load Balancers).
 DEFAULT_QUOTAS: Mapping[str, int] = {
@@ -49,11 +52,9 @@ def check_quotas(services: list[Service], quotas: Mapping[str, int], source: str
     return lines
 
 
-def account_quotas(region: str) -> dict[str, int]:
+def account_quotas(account: Account) -> dict[str, int]:
     """The account's own ELBv2 limits (the documented defaults where it names none)."""
-    from flotilla.deploy import aws
-
-    client = aws.client("elbv2", region)
+    client = account.client("elbv2")
     found = dict(DEFAULT_QUOTAS)
     for limit in client.describe_account_limits().get("Limits", []):
         name, value = limit.get("Name"), limit.get("Max")
