@@ -21,6 +21,9 @@ class ProjectSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(default="flotilla", pattern=r"^[a-z][a-z0-9-]{0,30}$")
     region: str = "us-east-1"
+    # The AWS account images are pushed to, once; every environment pulls from it. Default:
+    # the account of the first environment in each environment's promotion chain.
+    registry_account: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
 
 
 class LocalSection(BaseModel):

@@ -236,3 +236,55 @@ def test_bootstrap_refuses_another_accounts_credentials_and_makes_nothing(
 def test_bootstrap_of_an_undefined_environment_is_exit_2(root: Path) -> None:
     r = run(root, "bootstrap", "qa")
     assert r.returncode == 2 and "unknown environment 'qa'" in r.stderr
+
+
+def _accounts(root: Path) -> None:
+    """staging in 111111111111 (by role), prod in 222222222222 promoting from it, qa alone in
+    333333333333."""
+    for name, line in (
+        ("staging", 'role_arn = "arn:aws:iam::111111111111:role/deploy"'),
+        ("prod", 'account_id = "222222222222"'),
+    ):
+        path = root / "environments" / f"{name}.toml"
+        path.write_text(path.read_text().replace("[state]", f"{line}\n[state]", 1))
+    qa = (root / "environments/staging.toml").read_text()
+    qa = qa.replace('name = "staging"', 'name = "qa"').replace("111111111111", "333333333333")
+    qa = qa.replace("tfstate-staging", "tfstate-qa").replace("/staging/", "/qa/")
+    (root / "environments/qa.toml").write_text(qa)
+
+
+def test_show_names_the_registry_account_and_exactly_the_accounts_that_pull(root: Path) -> None:
+    _accounts(root)
+    images = {}
+    for name in ("staging", "prod", "qa"):
+        proc = run(root, "show", name, "--json")
+        assert proc.returncode == 0, proc.stderr
+        images[name] = json.loads(proc.stdout)["images"]
+    # prod's images are staging's: pushed once to staging's account, which prod's may pull
+    assert images["prod"] == {
+        "registry_account": "111111111111",
+        "registry_environment": "staging",
+        "pulled_by_accounts": ["222222222222"],
+    }
+    assert images["staging"] == images["prod"]
+    assert images["qa"] == {
+        "registry_account": "333333333333",
+        "registry_environment": "qa",
+        "pulled_by_accounts": [],
+    }
+    text = run(root, "show", "prod").stdout
+    assert (
+        "images         registry account 111111111111 (staging's); pulled by 222222222222" in text
+    )
+
+
+def test_a_registry_account_no_environment_of_the_chain_is_in_is_exit_2(root: Path) -> None:
+    _accounts(root)
+    (root / "flotilla.toml").write_text(
+        '[project]\nname = "shop"\nregistry_account = "999999999999"\n'
+    )
+    proc = run(root, "show", "prod")
+    assert proc.returncode == 2, proc.stderr
+    assert "flotilla.toml: key `project.registry_account` = '999999999999'" in proc.stderr
+    message = " ".join(proc.stderr.split())
+    assert "environment prod's promotion chain (prod, staging) is in that account" in message

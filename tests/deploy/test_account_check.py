@@ -5,6 +5,7 @@ assumed into, so both sides of the check are the real emulator's answers."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import boto3
@@ -78,3 +79,61 @@ def test_no_account_named_means_the_credentials_own(
 ) -> None:
     env = _environment(tmp_path, "")
     check_account(env, aws.caller_identity("us-east-1"))
+
+
+def test_the_target_assumes_the_files_role_with_its_session_name(
+    tmp_path: Path, aws_env: dict[str, str]
+) -> None:
+    """Flotilla assumes role_arn itself: every client and Terraform's environment hold the
+    role's credentials, and the identity the account check reads is the role's."""
+    from flotilla.deploy.target import Target
+
+    role = f"arn:aws:iam::{PROD}:role/flotilla-deploy"
+    top = f'role_arn = "{role}"\nexternal_id = "ext-1234"\nsession_name = "release-bot"'
+    env = _environment(tmp_path, top)
+    target = Target(load_project(tmp_path), env)
+    ident = target.account.identity()
+    assert ident["account"] == PROD
+    assert ident["arn"] == f"arn:aws:sts::{PROD}:assumed-role/flotilla-deploy/release-bot"
+    check_account(env, ident)
+    run_env = target.account.run_env()
+    assert run_env["AWS_ACCESS_KEY_ID"] != aws_env["AWS_ACCESS_KEY_ID"]
+    assert "AWS_PROFILE" not in run_env and run_env["AWS_SESSION_TOKEN"]
+    # Terraform's credentials are the role's too: STS says so for them.
+    sts = boto3.client(
+        "sts",
+        endpoint_url=run_env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=run_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=run_env["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=run_env["AWS_SESSION_TOKEN"],
+    )
+    assert sts.get_caller_identity()["Account"] == PROD
+    # A resource made through the target lands in the role's account, not the caller's.
+    target.account.client("sqs").create_queue(QueueName="made-through-the-role")
+    assert not boto3.client("sqs").list_queues().get("QueueUrls")
+
+
+def test_without_session_name_it_is_named_after_project_and_environment(
+    tmp_path: Path, aws_env: dict[str, str]
+) -> None:
+    from flotilla.deploy.target import Target
+
+    env = _environment(tmp_path, f'role_arn = "arn:aws:iam::{STAGING}:role/deploy"')
+    ident = Target(load_project(tmp_path), env).account.identity()
+    assert ident["arn"] == f"arn:aws:sts::{STAGING}:assumed-role/deploy/flotilla-acct-staging"
+
+
+def test_credentials_that_already_are_the_role_are_used_as_they_are(
+    tmp_path: Path, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI's OIDC step already assumed the role: Flotilla does not chain it to itself (which
+    AWS refuses unless the role trusts itself)."""
+    from flotilla.deploy.target import Target
+
+    env = _environment(tmp_path, f'role_arn = "arn:aws:iam::{STAGING}:role/flotilla-deploy"')
+    _assume(STAGING, monkeypatch)  # session "test", as the CI step's
+    target = Target(load_project(tmp_path), env)
+    ident = target.account.identity()
+    assert ident["arn"] == f"arn:aws:sts::{STAGING}:assumed-role/flotilla-deploy/test"
+    assert target.account.run_env()["AWS_ACCESS_KEY_ID"] == os.environ["AWS_ACCESS_KEY_ID"]

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from flotilla.cli import main
+from flotilla.deploy.aws import Account
 from flotilla.deploy.state import ensure_state_bucket
 from flotilla.local.emulator import Emulator
 from flotilla.local.registry import LocalRegistry
@@ -291,7 +292,11 @@ def test_4b_promote_deploys_the_digests_the_source_runs_without_building(
     # Staging "passed" orders' release #2 (the changed build); local now runs #1 again.
     # Staging's ledger is an old SSM one: promote migrates it into staging's state bucket.
     second = stack.ledger("orders")[1]
-    ensure_state_bucket("flotilla-tfstate-staging", "us-east-1", env=stack.emulator.env())
+    ensure_state_bucket(
+        "flotilla-tfstate-staging",
+        "us-east-1",
+        account=Account("us-east-1", stack.emulator.env()),
+    )
     ssm = stack.client("ssm")
     for name in stack.services():
         passed = second if name == "orders" else stack.ledger(name)[0]

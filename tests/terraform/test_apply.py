@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from flotilla.deploy.aws import Account
 from flotilla.deploy.servicemap import write_service_map
 from flotilla.deploy.state import backend_settings, ensure_state_bucket
 from flotilla.deploy.terraform import Terraform
@@ -268,7 +269,9 @@ def test_staging_and_prod_plan_with_autoscaling_and_alarms(
     https.write_text(HTTPS_SETTINGS[env])
     tf = Terraform(tf_project, env, extra_env=tf_emulator.env())
     settings = backend_settings(tf.backend_file)
-    ensure_state_bucket(settings["bucket"], settings["region"], env=tf_emulator.env())
+    ensure_state_bucket(
+        settings["bucket"], settings["region"], account=Account("us-east-1", tf_emulator.env())
+    )
     tf.init()
     images = {s.name: fake_image(s.name) for s in tf_services}
     smap = write_service_map(tf_project, env, tf_services, images)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from flotilla.deploy.aws import Account
 from flotilla.deploy.review import analyse
 from flotilla.deploy.servicemap import write_service_map
 from flotilla.deploy.state import backend_settings, ensure_state_bucket
@@ -77,7 +78,9 @@ def applied(
     emulator_client(emulator, "route53").create_hosted_zone(Name=ZONE, CallerReference="tls")
     tf = Terraform(project, "prod", extra_env=emulator.env())
     settings = backend_settings(tf.backend_file)
-    ensure_state_bucket(settings["bucket"], settings["region"], env=emulator.env())
+    ensure_state_bucket(
+        settings["bucket"], settings["region"], account=Account("us-east-1", emulator.env())
+    )
     tf.init()
     services = tf_services[:1]
     smap = write_service_map(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from flotilla.deploy import preflight
+from flotilla.deploy.aws import Account
 from flotilla.deploy.preflight import CliValues
 from flotilla.deploy.servicemap import write_service_map
 from flotilla.deploy.state import ensure_state_bucket, state_location
@@ -53,7 +54,7 @@ def test_env_new_qa_from_staging_plans_against_the_emulator(
         f"{TEST_PROJECT}-tfstate-qa",
         "tftest/qa/terraform.tfstate",
     )
-    ensure_state_bucket(where.bucket, where.region, env=tf_emulator.env())
+    ensure_state_bucket(where.bucket, where.region, account=Account("us-east-1", tf_emulator.env()))
     tf = Terraform(project, "qa", extra_env=tf_emulator.env())
     tf.init()
     images = {s.name: fake_image(s.name) for s in tf_services}

@@ -71,6 +71,14 @@ def _print_show(data: dict[str, Any], console: Console) -> None:
     console.print(f"{'role':14} {escape(str(role['arn'] or '— (the credentials as they are)'))}")
     for key in ("promotes_to", "https", "state"):
         console.print(f"{key:14} {escape(json.dumps(data[key]))}", soft_wrap=True)
+    images = data["images"]
+    pulled = ", ".join(images["pulled_by_accounts"]) or "no other account"
+    home = images["registry_account"] or "(caller)"
+    console.print(
+        f"{'images':14} registry account {home} ({escape(images['registry_environment'])}'s); "
+        f"pulled by {pulled}",
+        soft_wrap=True,
+    )
     when = data["last_release"] or f"— ({data['last_release_note']})"
     console.print(f"{'last release':14} {escape(when)}")
     console.print(f"{'terraform':14} {escape(data['generated']['tfvars'])}")

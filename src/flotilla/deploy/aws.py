@@ -154,6 +154,9 @@ class Account:
             return base
         import boto3
 
+        if self._holds(base, self.role):  # CI already assumed it (OIDC): no chaining to itself
+            self._session = base
+            return base
         creds = self._assume(base, self.role)
         self._assumed = {
             "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
@@ -167,6 +170,18 @@ class Account:
             region_name=self.region,
         )
         return self._session
+
+    def _holds(self, base: boto3.Session, role: Role) -> bool:
+        """True when the base credentials already are a session of `role` (an assumed-role
+        ARN names the role without its path)."""
+        sts = base.client("sts", endpoint_url=self.endpoint_url("sts"), config=_config())
+        try:
+            arn = str(sts.get_caller_identity()["Arn"])
+        except error_types():
+            return False  # the AssumeRole below then says what is wrong
+        parts = role.arn.split(":")
+        partition, account, name = parts[1], parts[4], role.arn.rsplit("/", 1)[-1]
+        return arn.startswith(f"arn:{partition}:sts::{account}:assumed-role/{name}/")
 
     def _assume(self, base: boto3.Session, role: Role) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

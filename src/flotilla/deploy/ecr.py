@@ -34,6 +34,26 @@ def deployed_tag(env: str, release: int) -> str:
     return f"{DEPLOYED_PREFIX}{env}-{release}"
 
 
+PULL_SID = "FlotillaPullByEnvironmentAccounts"
+PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+
+
+def pull_policy(accounts: tuple[str, ...]) -> str:
+    """A repository policy letting exactly `accounts` pull (their task execution roles; each
+    account's IAM still decides which of its principals may)."""
+    statement = {
+        "Sid": PULL_SID,
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in sorted(accounts)]},
+        "Action": list(PULL_ACTIONS),
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
+
+
 def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
     # An image matched by a rule's tag selection cannot be expired by a lower-priority rule:
     # rule 1 claims every release-tagged image and only "expires" beyond 10,000 of them.
@@ -109,15 +129,19 @@ class Ecr:
         *,
         account: aws.Account | None = None,
         registry: str | None = None,
+        pull_accounts: tuple[str, ...] = (),
     ) -> None:
         """`registry`: host[:port] pushed to instead of ECR's own (a registry beside the
-        emulator). Without an account, both come from the process environment."""
+        emulator). Without an account, both come from the process environment.
+        `pull_accounts`: the other accounts whose environments run these images; each
+        repository's policy lets exactly those pull."""
         self.project = project
         self.keep = keep
         self.client: Any = (account or aws.Account()).client("ecr")
         if account is None and registry is None:
             registry = os.environ.get("FLOTILLA_REGISTRY", "").strip() or None
         self.registry = registry
+        self.pull_accounts = tuple(sorted(set(pull_accounts)))
 
     # --- repositories -------------------------------------------------------------------
     def ensure_repository(self, service: str) -> dict[str, Any]:
@@ -148,7 +172,23 @@ class Ecr:
             current = None
         if current is None or json.loads(current) != json.loads(policy):
             self.client.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=policy)
+        self._converge_pull_policy(name)
         return repo
+
+    def _converge_pull_policy(self, name: str) -> None:
+        """The repository policy: pulls by exactly `pull_accounts`. With none, a policy of
+        ours (from when other accounts pulled) is removed; anyone else's is left alone."""
+        try:
+            current = self.client.get_repository_policy(repositoryName=name)["policyText"]
+        except self.client.exceptions.RepositoryPolicyNotFoundException:
+            current = None
+        if not self.pull_accounts:
+            if current is not None and PULL_SID in current:
+                self.client.delete_repository_policy(repositoryName=name)
+            return
+        wanted = pull_policy(self.pull_accounts)
+        if current is None or json.loads(current) != json.loads(wanted):
+            self.client.set_repository_policy(repositoryName=name, policyText=wanted)
 
     def tags(self, service: str) -> dict[str, str]:
         """Every tag in the service's repository -> its digest ({} when there is no repo)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flotilla.deploy import aws
 from flotilla.deploy.environments import Environment, backend_file, load_all, tfvars_file
+from flotilla.deploy.target import image_source, pull_accounts
 from flotilla.discovery import discover
 from flotilla.errors import FlotillaError
 from flotilla.project import Project
@@ -98,6 +99,7 @@ def show(project: Project, name: str, released: tuple[datetime | None, str]) -> 
     found = load_all(project)
     env = found[name]
     spec = env.spec
+    source = image_source(project, env, found)
     return {
         **summary(env, released),
         "account_id": spec.account_id,
@@ -109,6 +111,11 @@ def show(project: Project, name: str, released: tuple[datetime | None, str]) -> 
         "https": spec.https_settings(),
         "confirm": spec.confirm,
         "promotes_to": sorted(n for n, e in found.items() if e.spec.promotes_from == name),
+        "images": {  # pushed once to the registry account, pulled from there by the others
+            "registry_account": source.spec.account,
+            "registry_environment": source.name,
+            "pulled_by_accounts": list(pull_accounts(project, env, found)),
+        },
         "state": {
             "bucket": spec.state.bucket,
             "key": env.state_key,

@@ -81,12 +81,40 @@ class Target:
         """The target's own settings, read before anything happens: exit 2 for a bad one."""
         _ = self.registry
         self.status_kind()
+        self.image_source()
+
+    def image_source(self) -> Environment:
+        """The environment whose account holds this one's images (see `image_source`)."""
+        from flotilla.deploy.environments import load_all
+
+        return image_source(self.project, self.environment, load_all(self.project))
+
+    def image_account(self) -> Account:
+        """The registry account, reached with its environment's role; this environment's own
+        account when they are one (or when the source names no account)."""
+        source = self.image_source()
+        own = self.environment.spec.account
+        if source.name == self.name or source.spec.account in (None, own):
+            return self.account
+        return Account(source.spec.region, self.settings, role_of(source))
+
+    def pull_accounts(self) -> tuple[str, ...]:
+        """Every other account whose environments run images from this one's registry."""
+        from flotilla.deploy.environments import load_all
+
+        return pull_accounts(self.project, self.environment, load_all(self.project))
 
     def ecr(self) -> Ecr:
-        """The project's ECR in this account, pushing to this target's registry."""
+        """The project's ECR in the registry account, pushing to this target's registry;
+        its repositories let the other environments' accounts pull."""
         from flotilla.deploy.ecr import Ecr
 
-        return Ecr(self.project.name, account=self.account, registry=self.registry)
+        return Ecr(
+            self.project.name,
+            account=self.image_account(),
+            registry=self.registry,
+            pull_accounts=self.pull_accounts(),
+        )
 
     def ledger(self) -> Ledger:
         """This environment's ledger, in its state bucket in this account."""
@@ -130,6 +158,54 @@ class Target:
         from flotilla.deploy.cloudwatch import CloudWatchMetrics
 
         return CloudWatchMetrics(account=self.account)
+
+
+def chain(environment: Environment, found: Mapping[str, Environment]) -> list[Environment]:
+    """`environment`, then what it promotes from, and so on: the first one is last."""
+    out = [environment]
+    while (source := out[-1].spec.promotes_from) and source in found:
+        if found[source] in out:
+            break  # a cycle is load_all's error; here it ends the walk
+        out.append(found[source])
+    return out
+
+
+def image_source(
+    project: Project, environment: Environment, found: Mapping[str, Environment]
+) -> Environment:
+    """The environment whose account holds `environment`'s images: images are built once and
+    pushed to one registry account, flotilla.toml's `[project] registry_account`, by default
+    the account of the first environment of the promotion chain."""
+    links = chain(environment, found)
+    wanted = project.config.project.registry_account
+    if wanted is None:
+        return links[-1]
+    for env in reversed(links):
+        if env.spec.account == wanted:
+            return env
+    raise UsageError(
+        f"flotilla.toml: key `project.registry_account` = {wanted!r}: no environment in "
+        f"environment {environment.name}'s promotion chain ({', '.join(e.name for e in links)}) "
+        "is in "
+        "that account, so none has a role to push images there with",
+        hint="set account_id (or role_arn) of the first environment to it, or unset it",
+    )
+
+
+def pull_accounts(
+    project: Project, environment: Environment, found: Mapping[str, Environment]
+) -> tuple[str, ...]:
+    """The accounts, other than the registry account, of every environment of kind aws whose
+    images come from `environment`'s registry account: what its repository policies name."""
+    home = image_source(project, environment, found).spec.account
+    if home is None:
+        return ()
+    accounts = {
+        e.spec.account
+        for e in found.values()
+        if e.kind == "aws" and image_source(project, e, found).spec.account == home
+    }
+    return tuple(sorted(a for a in accounts if a and a != home))
 
 
 Connect = Callable[["Project", "Environment"], Target]
