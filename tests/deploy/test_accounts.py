@@ -91,8 +91,11 @@ class Accounts:
         return code, " ".join((out.out + out.err).split())
 
     def clusters(self, account: str) -> list[str]:
-        arns = self.client(account, "ecs").list_clusters()["clusterArns"]
-        return sorted(a.rsplit("/", 1)[-1] for a in arns)
+        """The account's ACTIVE clusters (a deleted one stays listed, INACTIVE, as in AWS)."""
+        ecs = self.client(account, "ecs")
+        arns = ecs.list_clusters()["clusterArns"]
+        found = ecs.describe_clusters(clusters=arns)["clusters"] if arns else []
+        return sorted(c["clusterName"] for c in found if c["status"] == "ACTIVE")
 
     def buckets(self, account: str) -> list[str]:
         found = self.client(account, "s3").list_buckets()["Buckets"]
@@ -242,3 +245,31 @@ def test_5_nothing_of_one_environment_exists_in_the_others_account(accounts: Acc
         lbs = accounts.client(account, "elbv2").describe_load_balancers()["LoadBalancers"]
         assert not [lb for lb in lbs if other in lb["LoadBalancerName"]]
         assert all(not c.endswith(other) for c in accounts.clusters(account))
+
+
+def test_6_env_destroy_goes_through_the_gate_and_destroys_only_that_environment(
+    accounts: Accounts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Critical resources (the load balancer, the cluster...) need --allow-destroy: exit 3.
+    code, out = accounts.run(capsys, "env", "destroy", "prod", "--yes")
+    assert code == 3, out
+    assert "destroys or replaces critical resources" in out and "--allow-destroy" in out
+    assert accounts.clusters(PROD) == ["flotilla-prod"]
+    # staging's file cannot go while prod promotes from it: exit 2, nothing destroyed.
+    code, out = accounts.run(capsys, "env", "destroy", "staging", "--yes", "--remove-file")
+    assert code == 2, out
+    assert "promote(s) from 'staging'; nothing was destroyed" in out
+    assert accounts.clusters(STAGING) == ["flotilla-staging"]
+
+    code, out = accounts.run(capsys, "env", "destroy", "prod", "--yes", "--allow-destroy")
+    assert code == 0, out
+    assert "destroyed" in out and "kept: the state bucket acct-tfstate-prod" in out
+    assert accounts.clusters(PROD) == []
+    assert accounts.client(PROD, "elbv2").describe_load_balancers()["LoadBalancers"] == []
+    # staging runs on, untouched; prod's ledger stays in prod's bucket; the file stays
+    assert accounts.clusters(STAGING) == ["flotilla-staging"]
+    assert accounts.ledger(PROD, "prod", "orders")
+    assert (accounts.root / "environments" / "prod.toml").is_file()
+    # Nothing left to destroy: says so, exit 0.
+    code, out = accounts.run(capsys, "env", "destroy", "prod", "--yes", "--allow-destroy")
+    assert code == 0 and "prod runs nothing: nothing to destroy" in out, out

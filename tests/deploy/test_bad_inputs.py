@@ -285,6 +285,12 @@ CASES: list[tuple[str, Callable[[Path, pytest.MonkeyPatch], None], list[str], st
     ),
     ("status unknown env", nothing, ["status", "--env", "qa"], r"unknown environment 'qa'"),
     (
+        "env destroy unknown env",
+        nothing,
+        ["env", "destroy", "qa", "--yes", "--allow-destroy"],
+        r"unknown environment 'qa'",
+    ),
+    (
         "promote unknown source",
         nothing,
         ["promote", "--from", "qa", "--to", "prod"],

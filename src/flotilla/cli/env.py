@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from flotilla.cli import app
+from flotilla.interrupts import interruptible
 
 if TYPE_CHECKING:
     from flotilla.project import Project
@@ -161,3 +162,34 @@ def bootstrap_cmd(
         "versioned, encrypted, public access blocked",
         soft_wrap=True,
     )
+
+
+@env_app.command("destroy")
+@interruptible
+def destroy_cmd(
+    name: str = typer.Argument(..., help="The environment."),
+    allow_destroy: bool = typer.Option(
+        False, "--allow-destroy", help="Needed: the plan destroys critical resources (the ALB...)."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    remove_file: bool = typer.Option(
+        False, "--remove-file", help="Also remove environments/NAME.toml and build/NAME/."
+    ),
+    wait_lock: float = typer.Option(
+        0.0, "--wait-lock", min=0, help="Seconds to wait for another deploy's lock."
+    ),
+) -> None:
+    """Destroy everything NAME runs (plan -destroy, review, gate, apply); the state bucket,
+    the ledger and the images stay."""
+    from flotilla.cli.targets import connect
+    from flotilla.deploy.destroy import DestroyCommand, DestroyOptions
+
+    options = DestroyOptions(
+        allow_destroy=allow_destroy,
+        yes=yes,
+        remove_file=remove_file,
+        wait_lock=wait_lock,
+        confirm=lambda q: typer.confirm(q, default=False),
+        connect=connect,
+    )
+    DestroyCommand(_project(), name, options).run()

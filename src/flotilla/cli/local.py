@@ -47,14 +47,14 @@ def urls_cmd() -> None:
     """Each service's URL through the local ALB, with a sample curl."""
     from flotilla.local.status import source
 
-    data = source()._read()
+    data = source().read()
     table = Table("service", "state", "tasks", "url")
     table.columns[3].no_wrap = True
     tries = []
-    for e in sorted(data["services"].values(), key=lambda e: e["name"]):
-        base = e["paths"][0].rstrip("*").rstrip("/") if e["paths"] else ""
-        url = f"{data['alb']}{base}/"
-        table.add_row(e["name"], e["rollout_state"], f"{e['running']}/{e['desired']}", url)
+    for e in sorted(data.services.values(), key=lambda e: e.name):
+        base = e.paths[0].rstrip("*").rstrip("/") if e.paths else ""
+        url = f"{data.alb}{base}/"
+        table.add_row(e.name, e.rollout_state, f"{e.running}/{e.desired}", url)
         tries.append(f"curl -s {url}")
     console.print(table)
     for line in tries:

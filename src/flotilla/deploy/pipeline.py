@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 
@@ -28,6 +28,7 @@ from flotilla.interrupts import checkpoint
 from flotilla.project import Project
 
 if TYPE_CHECKING:
+    from flotilla.deploy.models import TfOutputs
     from flotilla.deploy.target import Connect
 
 
@@ -135,10 +136,10 @@ class DeployCommand(PlanCommand):
                 ctx,
                 specs[name],
                 name,
-                built.manifest["services"][name]["content_tag"],
+                built.manifest.services[name].push_tags()[0],
                 p.digest,
                 "deploy",
-                str(built.manifest.get("git_sha", "")),
+                built.manifest.git_sha or "",
                 ctx.service(name).manifest.version,
             ).model_copy(update={"openapi": documents.get(name, "")})
             for name, p in built.pushes.items()  # a pinned service is not built: it keeps its entry
@@ -184,7 +185,7 @@ def execute(
             versions, rollout_failed, hint = rolled.versions, rolled.failures, rolled.hint
         else:
             console.print("nothing to apply")
-            outputs = dict(planned.tf.output())
+            outputs = planned.tf.outputs()
         # The services whose rollout failed are not checked; the others are, on their own.
         failed = {n: f"rollout: {why.splitlines()[0]}" for n, why in rollout_failed.items()}
         healthy = [n for n in changed if n not in rollout_failed]
@@ -210,7 +211,7 @@ def execute(
 
 def check(
     ctx: Context,
-    outputs: dict[str, Any],
+    outputs: TfOutputs,
     changed: list[str],
     versions: dict[str, Version],
     specs: dict[str, ServiceSpec],

@@ -28,8 +28,8 @@ def deployed_services(ctx: Context, console: Console) -> list[str]:
     tf = ctx.target.terraform()
     with console.status("reading terraform outputs"):
         tf.init(reuse=True)
-        outputs = dict(tf.output())
-    return sorted(outputs.get("services") or {})
+        outputs = tf.outputs()
+    return sorted(outputs.services)
 
 
 def spec_of(ctx: Context, release: Release, console: Console) -> ServiceSpec:

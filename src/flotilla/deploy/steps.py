@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -15,6 +15,7 @@ from rich.table import Table
 from flotilla.deploy import render, rollout, smoke, verify
 from flotilla.deploy.ecr import PushResult, deployed_tag
 from flotilla.deploy.metrics import TrafficMetrics, Version
+from flotilla.deploy.models import BuildManifest, TfOutputs
 from flotilla.deploy.push import push_tags
 from flotilla.deploy.release import Kind, Release, ServiceSpec, now
 from flotilla.deploy.review import Review, analyse
@@ -24,12 +25,13 @@ from flotilla.interrupts import Interrupted, checkpoint, deferred
 
 if TYPE_CHECKING:
     from flotilla.deploy.contracts import ApiCheck
+    from flotilla.deploy.terraform import Terraform
     from flotilla.discovery import Service
 
 
 @dataclass
 class Built:
-    manifest: dict[str, Any]  # build/manifest.json
+    manifest: BuildManifest  # build/manifest.json
     pushes: dict[str, PushResult]
     unpushed: set[str] = field(default_factory=set)  # plan --no-push: not in ECR yet
 
@@ -40,7 +42,7 @@ class Built:
 
 @dataclass
 class Planned:
-    tf: Any  # flotilla.deploy.terraform.Terraform
+    tf: Terraform
     plan_file: Path
     review: Review
     plan_md: Path
@@ -58,8 +60,8 @@ def build_and_push(
 
     services = ctx.services if services is None else services
     if not services:  # every service is pinned: nothing to build or push
-        return Built({"services": {}}, {})
-    manifest = run_build(ctx.project, services, base_image=base_image)
+        return Built(BuildManifest(), {})
+    manifest = BuildManifest.model_validate(run_build(ctx.project, services, base_image=base_image))
     checkpoint()
     ecr = ctx.target.ecr()
     login = ecr.login()
@@ -67,11 +69,11 @@ def build_and_push(
     table = Table("service", "content tag", "digest", "pushed", "already there", title="images")
     for svc in services:
         checkpoint()
-        entry = manifest["services"][svc.name]
-        tags = [entry["content_tag"], *(t for t in entry["tags"] if t != entry["content_tag"])]
+        entry = manifest.services[svc.name]
+        tags = entry.push_tags()
         with console.status(f"pushing {svc.name}"):
             ecr.ensure_repository(svc.name)
-            res = push_tags(ecr, ctx.docker, login, svc.name, entry["image"], tags)
+            res = push_tags(ecr, ctx.docker, login, svc.name, entry.image, tags)
         pushes[svc.name] = res
         for tag in res.clashes:
             console.print(
@@ -100,17 +102,17 @@ def build_without_push(
     from flotilla.deploy.build import run_build
 
     if not services:
-        return Built({"services": {}}, {})
-    manifest = run_build(ctx.project, services, base_image=base_image)
+        return Built(BuildManifest(), {})
+    manifest = BuildManifest.model_validate(run_build(ctx.project, services, base_image=base_image))
     ecr = ctx.target.ecr()
     login = ecr.login()
     pushes: dict[str, PushResult] = {}
     unpushed: set[str] = set()
     for svc in services:
-        entry = manifest["services"][svc.name]
-        content = entry["content_tag"]
+        entry = manifest.services[svc.name]
+        content = entry.push_tags()[0]
         digest = ecr.tags(svc.name).get(content)
-        res = PushResult(svc.name, "", digest or str(entry["image_id"]), "")
+        res = PushResult(svc.name, "", digest or str(entry.image_id), "")
         if digest:
             res.present.append(content)
         else:
@@ -183,11 +185,11 @@ def review_contracts(
     return checks
 
 
-def apply(planned: Planned, console: Console) -> dict[str, Any]:
+def apply(planned: Planned, console: Console) -> TfOutputs:
     """Apply exactly the saved plan file; returns Terraform's outputs."""
     with console.status("terraform apply (saved plan)"):
         planned.tf.apply(planned.plan_file)
-    return dict(planned.tf.output())
+    return planned.tf.outputs()
 
 
 @dataclass
@@ -202,7 +204,7 @@ class RolledOut:
 
 def roll_out(
     ctx: Context,
-    outputs: dict[str, Any],
+    outputs: TfOutputs,
     names: list[str],
     specs: dict[str, ServiceSpec],
     timeout: float,
@@ -211,16 +213,16 @@ def roll_out(
     """Wait for the changed services to be steady or failed. One service's failure does not
     stop the others: each steady one's version (the revision that took traffic) is returned
     for its own checks."""
-    services = outputs.get("services") or {}
+    services = outputs.services
     targets = [
-        rollout.Target(n, services[n]["service_name"], services[n].get("target_group_arn"))
+        rollout.Target(n, services[n].service_name, services[n].target_group_arn)
         for n in names
         if n in services
     ]
     if not targets:
         return RolledOut({}, {})
     source = ctx.target.status_source()
-    cluster = outputs["cluster_name"]
+    cluster = require_outputs(outputs)
     failures: dict[str, str] = {}
     hint = None
     try:
@@ -251,7 +253,7 @@ def roll_out(
 
 def smoke_test(
     specs: dict[str, ServiceSpec],
-    outputs: dict[str, Any],
+    outputs: TfOutputs,
     url: str | None,
     names: list[str],
     console: Console,
@@ -262,7 +264,7 @@ def smoke_test(
     if not names:
         console.print("smoke: no service changed")
         return {}
-    base = smoke.base_url(str(outputs.get("alb_url") or outputs.get("alb_dns_name", "")), url)
+    base = smoke.base_url(outputs.base_url, url)
     checks = {n: specs[n].smoke_checks for n in names if n in specs}
     with console.status(f"smoke test through {base}"):
         results = smoke.check(base, checks)
@@ -370,7 +372,9 @@ def release_for(
     )
 
 
-def require_outputs(outputs: dict[str, Any]) -> None:
+def require_outputs(outputs: TfOutputs) -> str:
+    """The cluster name, or one error when Terraform's outputs lack it."""
     for key in ("cluster_name", "services"):
-        if key not in outputs:
+        if key not in outputs.model_fields_set:
             raise FlotillaError(f"terraform output {key!r} is missing; cannot roll out")
+    return outputs.cluster_name or ""

@@ -30,6 +30,7 @@ from typing import Any
 import python_terraform
 
 from flotilla.deploy import aws
+from flotilla.deploy.models import TfOutputs
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.interrupts import stop_child
 from flotilla.project import Project
@@ -242,6 +243,10 @@ class Terraform:
         if not plan.is_file():
             raise UsageError(f"plan file {plan} does not exist; run plan first")
         self._run("apply", str(plan.resolve()), input=False)
+
+    def outputs(self) -> TfOutputs:
+        """`output()`, typed: the contract roll-out, smoke and status read."""
+        return TfOutputs.model_validate(self.output())
 
     def output(self) -> dict[str, Any]:
         """Root outputs as plain values: alb_dns_name, alb_url, cluster_name, services."""

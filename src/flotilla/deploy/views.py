@@ -66,8 +66,8 @@ class StatusCommand:
         tf = target.terraform()
         with self.console.status("reading terraform outputs"):
             tf.init(reuse=True)
-            outputs = dict(tf.output())
-        deployed = outputs.get("services") or {}
+            outputs = tf.outputs()
+        deployed = outputs.services
         if not deployed:
             raise FlotillaError(
                 f"nothing is deployed in {self.env}",
@@ -87,7 +87,7 @@ class StatusCommand:
             history = recorded[name].history if name in recorded else ()
             rel = history[0] if history else None
             st = source.service_status(
-                outputs["cluster_name"], out["service_name"], out.get("target_group_arn")
+                outputs.cluster_name or target.cluster, out.service_name, out.target_group_arn
             )
             pushed = _pushed_at(ecr, name, rel.digest) if rel else None
             tasks = f"{st.running}/{st.desired}" + (f" +{st.pending}" if st.pending else "")

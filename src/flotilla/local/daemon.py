@@ -19,6 +19,7 @@ from flotilla.local.alb import LocalAlb
 from flotilla.local.emulator import Emulator
 from flotilla.local.haproxy import render, write_if_changed
 from flotilla.local.paths import LocalPaths, write_json
+from flotilla.local.record import ServiceRecord, StatusRecord
 from flotilla.local.registry import LocalRegistry, ecr_credentials
 from flotilla.local.runtime import Runtime
 from flotilla.project import load_project
@@ -71,21 +72,19 @@ class Daemon:
         self.alb.start(str(self.paths.haproxy_log))
         self.publish({})
 
-    def publish(self, services: dict[str, Any]) -> None:
-        write_json(
-            self.paths.status,
-            {
-                "ready": True,
-                "updated": time.time(),
-                "pid": os.getpid(),
-                "env_id": self.paths.env_id,
-                "emulator": self.emulator.url,
-                "registry": self.registry.host if self.registry else None,
-                "alb": f"http://127.0.0.1:{self.cfg.alb_port}",
-                "children": [p.pid for p in (self.emulator.process, self.alb.process) if p],
-                "services": services,
-            },
+    def publish(self, services: dict[str, ServiceRecord]) -> None:
+        record = StatusRecord(
+            ready=True,
+            updated=time.time(),
+            pid=os.getpid(),
+            env_id=self.paths.env_id,
+            emulator=self.emulator.url,
+            registry=self.registry.host if self.registry else None,
+            alb=f"http://127.0.0.1:{self.cfg.alb_port}",
+            children=[p.pid for p in (self.emulator.process, self.alb.process) if p],
+            services=services,
         )
+        write_json(self.paths.status, record.model_dump(mode="json"))
 
     def tick(self) -> None:
         snap = snapshot.read(self.clients, self.td_cache)

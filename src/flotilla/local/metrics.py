@@ -10,13 +10,14 @@ task that stopped takes its counts with it (the window then reads fewer requests
 from __future__ import annotations
 
 import urllib.request
-from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from flotilla.deploy.metrics import ZERO, Counts, Version
 from flotilla.errors import FlotillaError
-from flotilla.local.paths import LocalPaths, read_json
+from flotilla.local import record
+from flotilla.local.paths import LocalPaths
+from flotilla.local.record import TaskRecord
 
 REQUESTS = "flotilla_http_requests"  # flotilla.runtime.metrics' counter
 
@@ -50,25 +51,26 @@ class LocalMeter:
                 "answers on its internal port"
             )
 
-    def _tasks(self) -> list[dict[str, Any]]:
+    def _tasks(self) -> list[TaskRecord]:
         try:
-            data = read_json(self.paths.status)
+            data = record.read(self.paths.status)
         except (OSError, ValueError) as exc:
             raise FlotillaError(f"the local environment's status is unreadable: {exc}") from None
         key = f"{self.version.cluster.rsplit('/', 1)[-1]}/{self.version.ecs_service}"
-        tasks = data.get("services", {}).get(key, {}).get("tasks", [])
-        return [t for t in tasks if t.get("task_definition") == self.version.task_definition]
+        found = data.services.get(key)
+        tasks = found.tasks if found else []
+        return [t for t in tasks if t.task_definition == self.version.task_definition]
 
     def _scrape(self) -> dict[str, Counts]:
         found: dict[str, Counts] = {}
         for t in self._tasks():
-            url = f"{t['internal_url']}{self.version.path}/metrics"
+            url = f"{t.internal_url}{self.version.path}/metrics"
             try:
                 with urllib.request.urlopen(url, timeout=self.timeout) as resp:
                     text = resp.read().decode()
             except OSError:
                 continue  # stopped or not answering: its counts are gone
-            found[str(t["id"])] = parse(text, self.version.service)
+            found[t.id] = parse(text, self.version.service)
         return found
 
     def read(self) -> Counts:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from flotilla.deploy.status import RolloutState
 from flotilla.local.alb import ServerStat
 from flotilla.local.haproxy import pick_listener, stat_key
+from flotilla.local.record import ServiceRecord, TargetRecord, TaskRecord
 from flotilla.local.runtime import Runtime
 from flotilla.local.snapshot import Service, Snapshot
 
@@ -23,7 +23,7 @@ def _paths(svc: Service, snap: Snapshot) -> list[str]:
 
 def service(
     rt: Runtime, svc: Service, snap: Snapshot, stats: dict[tuple[str, str], ServerStat]
-) -> dict[str, Any]:
+) -> ServiceRecord:
     st = rt.states.get(svc.key)
     want = rt.target(svc, st) if st else svc.task_definition
     mine = [t for t in rt.tasks.values() if t.service == svc.key]
@@ -32,6 +32,7 @@ def service(
     healthy = [t for t in new if t.healthy]
     failed = st is not None and svc.task_definition in st.failed
     reason: str | None
+    state: RolloutState
     if failed:
         state, reason = "FAILED", st.failed[svc.task_definition] if st else None
     elif want and len(healthy) >= svc.desired and len(mine) == len(new):
@@ -50,28 +51,30 @@ def service(
             th, why = ("healthy", None) if s.healthy else ("unhealthy", s.reason)
         else:
             th, why = ("healthy", None) if t.healthy else ("initial", t.reason or None)
-        targets.append({"target": t.target, "state": th, "reason": why})
-    return {
-        "name": svc.name,
-        "cluster": svc.cluster,
-        "task_definition": want or svc.task_definition,
-        "observed_task_definition": svc.task_definition,
-        "desired": svc.desired,
-        "running": len(live),
-        "pending": len(new) - len(healthy),
-        "rollout_state": state,
-        "rollout_reason": (
+        targets.append(TargetRecord(target=t.target, state=th, reason=why))
+    return ServiceRecord(
+        name=svc.name,
+        cluster=svc.cluster,
+        task_definition=want or svc.task_definition,
+        observed_task_definition=svc.task_definition,
+        desired=svc.desired,
+        running=len(live),
+        pending=len(new) - len(healthy),
+        rollout_state=state,
+        rollout_reason=(
             f"circuit breaker: tasks of {svc.task_definition.rsplit('/', 1)[-1]} failed; {reason}"
             if failed
             else None
         ),
-        "rolled_back": bool(failed and st and st.stable),
-        "stopped_reasons": list(st.stopped) if st else [],
-        "targets": targets,
-        "paths": _paths(svc, snap),
-        "tasks": [t.public() for t in mine],
-    }
+        rolled_back=bool(failed and st and st.stable),
+        stopped_reasons=list(st.stopped) if st else [],
+        targets=targets,
+        paths=_paths(svc, snap),
+        tasks=[TaskRecord.model_validate(t.public()) for t in mine],
+    )
 
 
-def build(rt: Runtime, snap: Snapshot, stats: dict[tuple[str, str], ServerStat]) -> dict[str, Any]:
+def build(
+    rt: Runtime, snap: Snapshot, stats: dict[tuple[str, str], ServerStat]
+) -> dict[str, ServiceRecord]:
     return {key: service(rt, svc, snap, stats) for key, svc in snap.services.items()}

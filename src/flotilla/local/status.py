@@ -7,8 +7,9 @@ from typing import Any
 
 from flotilla.deploy.status import FailedTask, ServiceStatus, TargetHealth
 from flotilla.errors import FlotillaError
-from flotilla.local import crashlogs
-from flotilla.local.paths import LocalPaths, local_paths, read_json
+from flotilla.local import crashlogs, record
+from flotilla.local.paths import LocalPaths, local_paths
+from flotilla.local.record import StatusRecord
 from flotilla.project import Project, load_project
 
 STALE = 15.0  # s without a status update: the daemon is gone
@@ -21,12 +22,13 @@ class LocalStatusSource:
         self.paths = paths
         self._ecs = ecs
 
-    def _read(self) -> dict[str, Any]:
+    def read(self) -> StatusRecord:
+        """The daemon's latest record, or one error when it is missing or stale."""
         try:
-            data: dict[str, Any] = read_json(self.paths.status)
+            data: StatusRecord | None = record.read(self.paths.status)
         except (OSError, ValueError):
-            data = {}
-        if not data or time.time() - float(data.get("updated", 0)) > STALE:
+            data = None
+        if data is None or time.time() - data.updated > STALE:
             raise FlotillaError(
                 f"the local environment is not running (no fresh {self.paths.status})",
                 hint="run `flotilla local up` (or `make demo`)",
@@ -47,9 +49,9 @@ class LocalStatusSource:
     def service_status(
         self, cluster: str, service: str, target_group_arn: str | None
     ) -> ServiceStatus:
-        data = self._read()
+        data = self.read()
         key = f"{cluster.rsplit('/', 1)[-1]}/{service}"
-        e = data["services"].get(key)
+        e = data.services.get(key)
         observed = self._observed(cluster, service)
         if e is None or observed is None:
             return ServiceStatus(
@@ -61,8 +63,8 @@ class LocalStatusSource:
                 "IN_PROGRESS",
                 "the local runtime has not seen this service yet",
             )
-        state, reason, task_def = e["rollout_state"], e["rollout_reason"], e["task_definition"]
-        if observed != (e["observed_task_definition"], e["desired"]):
+        state, reason, task_def = e.rollout_state, e.rollout_reason, e.task_definition
+        if observed != (e.observed_task_definition, e.desired):
             # The daemon reads the emulator once a second: an apply it has not seen yet. As in
             # ECS right after the apply, the primary deployment is the new revision.
             state, reason = "IN_PROGRESS", "the local runtime has not seen this change yet"
@@ -70,14 +72,14 @@ class LocalStatusSource:
         return ServiceStatus(
             name=service,
             task_definition=task_def,
-            desired=e["desired"],
-            running=e["running"],
-            pending=e["pending"],
+            desired=e.desired,
+            running=e.running,
+            pending=e.pending,
             rollout_state=state,
             rollout_reason=reason,
-            rolled_back=e["rolled_back"] and state == "FAILED",
-            stopped_reasons=tuple(e["stopped_reasons"]),
-            targets=tuple(TargetHealth(t["target"], t["state"], t["reason"]) for t in e["targets"]),
+            rolled_back=e.rolled_back and state == "FAILED",
+            stopped_reasons=tuple(e.stopped_reasons),
+            targets=tuple(TargetHealth(t.target, t.state, t.reason) for t in e.targets),
         )
 
     def failed_tasks(self, cluster: str, service: str) -> list[FailedTask]:
