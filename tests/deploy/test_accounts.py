@@ -23,11 +23,10 @@ from typing import Any
 import boto3
 import pytest
 
-from flotilla.cli import main
 from flotilla.local.emulator import Emulator
 from flotilla.local.registry import LocalRegistry
 from flotilla.process import free_port
-from tests.fixtures.base import emulator_client, point_aws_at
+from tests.fixtures.base import emulator_client, point_aws_at, run_cli
 from tests.fixtures.images import IGNORE, REPO, commit, copy_repo
 
 pytestmark = [pytest.mark.docker, pytest.mark.terraform, pytest.mark.slow]
@@ -81,14 +80,7 @@ class Accounts:
         )
 
     def run(self, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-        capsys.readouterr()
-        try:
-            main(list(argv))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, " ".join((out.out + out.err).split())
+        return run_cli(capsys, *argv)
 
     def clusters(self, account: str) -> list[str]:
         """The account's ACTIVE clusters (a deleted one stays listed, INACTIVE, as in AWS)."""

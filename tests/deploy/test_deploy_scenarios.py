@@ -22,13 +22,12 @@ from typing import Any
 
 import pytest
 
-from flotilla.cli import main
 from flotilla.deploy.aws import Account
 from flotilla.deploy.state import ensure_state_bucket
 from flotilla.local.emulator import Emulator
 from flotilla.local.registry import LocalRegistry
 from flotilla.process import free_port
-from tests.fixtures.base import emulator_client, point_aws_at
+from tests.fixtures.base import emulator_client, point_aws_at, run_cli
 from tests.fixtures.deploy import emulator_password, registry_catalog, registry_tags
 from tests.fixtures.images import IGNORE, REPO, commit, copy_repo
 
@@ -50,14 +49,7 @@ class Stack:
         return sorted(p.parent.name for p in (self.root / "services").glob("*/service.toml"))
 
     def run(self, *argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-        capsys.readouterr()
-        try:
-            main(list(argv))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, " ".join((out.out + out.err).split())
+        return run_cli(capsys, *argv)
 
     def deploy(self, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
         return self.run(
