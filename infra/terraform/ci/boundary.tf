@@ -5,8 +5,9 @@
 # role may create or change roles only when they carry exactly this boundary (deploy_policy.tf).
 # A service that needs more (S3, DynamoDB, …) has an administrator widen this policy.
 locals {
-  boundary_name = "${var.project}-workload-boundary"
-  boundary_arn  = "${local.arn_prefix}:iam::${local.account}:policy/${local.boundary_name}"
+  boundary_name  = "${var.project}-workload-boundary"
+  boundary_arn   = "${local.arn_prefix}:iam::${local.account}:policy/${local.boundary_name}"
+  registry_repos = "${local.arn_prefix}:ecr:${var.region}:${coalesce(var.registry_account, local.account)}:repository/${var.project}/*"
 }
 
 data "aws_iam_policy_document" "boundary" {
@@ -16,9 +17,9 @@ data "aws_iam_policy_document" "boundary" {
     resources = ["*"]
   }
   statement {
-    sid       = "PullProjectImages"
+    sid       = "PullProjectImages" # from the registry account (this one by default)
     actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = [local.ecr_repos]
+    resources = [local.registry_repos]
   }
   statement {
     sid     = "WriteProjectLogs"

@@ -18,11 +18,14 @@ locals {
     "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer",
     "ecr:GetLifecyclePolicy", "ecr:InitiateLayerUpload", "ecr:ListImages",
     "ecr:ListTagsForResource", "ecr:PutImage", "ecr:UploadLayerPart",
+    "ecr:GetRepositoryPolicy",
   ]
   # Repository settings: the deploy roles only, never a pull request.
   ecr_settings = [
     "ecr:CreateRepository", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
     "ecr:PutLifecyclePolicy", "ecr:TagResource",
+    # The pull policy for the other environments' accounts (flotilla.deploy.ecr.pull_policy).
+    "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy",
   ]
 }
 

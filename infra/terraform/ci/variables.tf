@@ -68,3 +68,13 @@ variable "domains" {
   type        = map(string)
   default     = {}
 }
+
+variable "registry_account" {
+  description = "The account images are pushed to (flotilla.toml [project] registry_account; default the first environment of the promotion chain's). Empty: this account. The workload boundary lets tasks pull the project's images from it."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.registry_account == "" || can(regex("^[0-9]{12}$", var.registry_account))
+    error_message = "registry_account must be a 12-digit AWS account id, or empty for this account."
+  }
+}
