@@ -18,6 +18,7 @@ from flotilla.deploy.cloudwatch import CloudWatchMetrics
 from flotilla.deploy.metrics import Counts, Version
 from flotilla.local.metrics import LocalMetrics
 from flotilla.local.paths import LocalPaths, write_json
+from flotilla.local.record import ServiceRecord, StatusRecord, TaskRecord
 from flotilla.runtime.testing import serve_pair
 from tests.fixtures.base import emulator_client
 
@@ -56,8 +57,27 @@ def _service(tmp_path: Path) -> Path:
 
 def _status(paths: LocalPaths, internal: str) -> None:
     """The daemon's status as the local meter reads it: one task of revision td:2."""
-    task = {"id": "t1", "task_definition": "td:2", "internal_url": internal}
-    write_json(paths.status, {"services": {"local/svc": {"tasks": [task]}}})
+    task = TaskRecord(
+        id="t1",
+        service="local/svc",
+        task_definition="td:2",
+        container="svc",
+        internal_url=internal,
+        state="healthy",
+    )
+    service = ServiceRecord(
+        name="svc",
+        cluster="local",
+        task_definition="td:2",
+        observed_task_definition="td:2",
+        desired=1,
+        running=1,
+        pending=0,
+        rollout_state="COMPLETED",
+        tasks=[task],
+    )
+    record = StatusRecord(ready=True, updated=time.time(), services={"local/svc": service})
+    write_json(paths.status, record.model_dump(mode="json"))
 
 
 def once(send: Callable[[], None]) -> Callable[[float], None]:
