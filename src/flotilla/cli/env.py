@@ -181,15 +181,8 @@ def destroy_cmd(
 ) -> None:
     """Destroy everything NAME runs (plan -destroy, review, gate, apply); the state bucket,
     the ledger and the images stay."""
-    from flotilla.cli.targets import connect
-    from flotilla.deploy.destroy import DestroyCommand, DestroyOptions
+    from flotilla.cli.deploy import options
+    from flotilla.deploy.destroy import DestroyCommand
 
-    options = DestroyOptions(
-        allow_destroy=allow_destroy,
-        yes=yes,
-        remove_file=remove_file,
-        wait_lock=wait_lock,
-        confirm=lambda q: typer.confirm(q, default=False),
-        connect=connect,
-    )
-    DestroyCommand(_project(), name, options).run()
+    opts = options(allow_destroy=allow_destroy, yes=yes, wait_lock=wait_lock)
+    DestroyCommand(_project(), name, opts, remove_file=remove_file).run()

@@ -176,12 +176,17 @@ class Account:
         ARN names the role without its path)."""
         sts = base.client("sts", endpoint_url=self.endpoint_url("sts"), config=_config())
         try:
-            arn = str(sts.get_caller_identity()["Arn"])
+            ident = sts.get_caller_identity()
         except error_types():
             return False  # the AssumeRole below then says what is wrong
         parts = role.arn.split(":")
         partition, account, name = parts[1], parts[4], role.arn.rsplit("/", 1)[-1]
-        return arn.startswith(f"arn:{partition}:sts::{account}:assumed-role/{name}/")
+        arn = str(ident["Arn"])
+        if not arn.startswith(f"arn:{partition}:sts::{account}:assumed-role/{name}/"):
+            return False
+        # `identity()` would ask the same question of the same credentials: keep the answer.
+        self._identity = {"account": ident["Account"], "arn": arn, "user_id": ident["UserId"]}
+        return True
 
     def _assume(self, base: boto3.Session, role: Role) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

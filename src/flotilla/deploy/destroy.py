@@ -13,44 +13,32 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from flotilla.deploy import gate, lock, render
+from flotilla.deploy.pipeline import Options
 from flotilla.deploy.review import Review, analyse
 from flotilla.deploy.validate import reach
 from flotilla.errors import UsageError
 from flotilla.interrupts import checkpoint
 from flotilla.project import Project
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from flotilla.deploy.target import Connect
-
-
-@dataclass
-class DestroyOptions:
-    allow_destroy: bool = False
-    yes: bool = False
-    remove_file: bool = False
-    wait_lock: float = 0.0
-    confirm: Callable[[str], bool] | None = None
-    connect: Connect | None = None
-
 
 @dataclass
 class DestroyCommand:
+    """`options`: the deploy's (allow_destroy, yes, confirm, wait_lock, connect are read)."""
+
     project: Project
     env: str
-    options: DestroyOptions = field(default_factory=DestroyOptions)
+    options: Options = field(default_factory=Options)
     console: Console = field(default_factory=Console)
+    remove_file: bool = False
 
     def run(self) -> Review:
         o = self.options
         target = reach(self.project, self.env, o.connect)
-        if o.remove_file:
+        if self.remove_file:
             self.check_removable()
         env_dir = self.project.build_dir / self.env
         with lock.held(target, self.console, o.wait_lock, command=f"env destroy {self.env}"):
@@ -88,7 +76,7 @@ class DestroyCommand:
                     f"state bucket {target.environment.spec.state.bucket} (state and ledger) "
                     "and the images"
                 )
-        if o.remove_file:
+        if self.remove_file:
             target.environment.path.unlink()
             shutil.rmtree(env_dir, ignore_errors=True)
             self.console.print(f"removed {target.environment.path}")

@@ -170,7 +170,7 @@ def execute(
         yes=options.yes,
         plan_md=str(planned.plan_md),
         confirm=options.confirm,
-        needs_confirm=ctx.environment.spec.confirm if ctx.environment else None,
+        needs_confirm=ctx.environment.spec.confirm,
     )
     checkpoint()  # before anything is applied
     changed = planned.review.changed_services

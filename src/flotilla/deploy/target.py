@@ -56,7 +56,21 @@ class Target:
         self.project = project
         self.environment = environment
         self.settings: dict[str, str] = dict(os.environ if settings is None else settings)
-        self.account = Account(environment.spec.region, self.settings, role_of(environment))
+        self.account = Account(environment.spec.region, self.settings, self.role())
+        self._environments: Mapping[str, Environment] | None = None
+        self._image_account: Account | None = None
+
+    def environments(self) -> Mapping[str, Environment]:
+        """Every environment file, read once per target (the promotion chain needs them)."""
+        if self._environments is None:
+            from flotilla.deploy.environments import load_all
+
+            self._environments = load_all(self.project)
+        return self._environments
+
+    def role(self) -> Role | None:
+        """The role this target's account is reached with: the file's `role_arn`."""
+        return role_of(self.environment)
 
     @property
     def name(self) -> str:
@@ -85,24 +99,24 @@ class Target:
 
     def image_source(self) -> Environment:
         """The environment whose account holds this one's images (see `image_source`)."""
-        from flotilla.deploy.environments import load_all
-
-        return image_source(self.project, self.environment, load_all(self.project))
+        return image_source(self.project, self.environment, self.environments())
 
     def image_account(self) -> Account:
-        """The registry account, reached with its environment's role; this environment's own
-        account when they are one (or when the source names no account)."""
-        source = self.image_source()
-        own = self.environment.spec.account
-        if source.name == self.name or source.spec.account in (None, own):
-            return self.account
-        return Account(source.spec.region, self.settings, role_of(source))
+        """The registry account, reached with its environment's role (assumed once per
+        target); this environment's own account when they are one (or when the source names
+        no account)."""
+        if self._image_account is None:
+            source = self.image_source()
+            own = self.environment.spec.account
+            if source.name == self.name or source.spec.account in (None, own):
+                self._image_account = self.account
+            else:
+                self._image_account = Account(source.spec.region, self.settings, role_of(source))
+        return self._image_account
 
     def pull_accounts(self) -> tuple[str, ...]:
         """Every other account whose environments run images from this one's registry."""
-        from flotilla.deploy.environments import load_all
-
-        return pull_accounts(self.project, self.environment, load_all(self.project))
+        return pull_accounts(self.project, self.environment, self.environments())
 
     def ecr(self) -> Ecr:
         """The project's ECR in the registry account, pushing to this target's registry;

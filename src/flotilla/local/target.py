@@ -7,14 +7,15 @@ FLOTILLA_SMOKE_URL, FLOTILLA_STATUS_SOURCE) are kept; nothing is written to `os.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from flotilla.deploy.aws import Account
 from flotilla.deploy.target import Target
 from flotilla.local.emulator import Emulator
 
 if TYPE_CHECKING:
+    from flotilla.deploy.aws import Role
     from flotilla.deploy.environments import Environment
     from flotilla.deploy.metrics import TrafficMetrics
     from flotilla.deploy.status import RolloutSource
@@ -41,9 +42,12 @@ class LocalTarget(Target):
         environment: Environment,
         settings: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(project, environment, settings)
-        self.settings = {**local_settings(project), **self.settings}
-        self.account = Account(environment.spec.region, self.settings)
+        given = os.environ if settings is None else settings  # explicit values win
+        super().__init__(project, environment, {**local_settings(project), **given})
+
+    def role(self) -> Role | None:
+        """None: the emulator's one account is reached with its fake credentials."""
+        return None
 
     def status_source(self) -> RolloutSource:
         """The local runtime's status (FLOTILLA_STATUS_SOURCE=ecs: the emulator's ECS)."""
