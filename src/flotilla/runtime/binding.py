@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from pydantic import ValidationError as PydanticError
 from pydantic.fields import FieldInfo
 
-from flotilla.runtime import errors
+from flotilla.runtime import errors, fastjson
+from flotilla.runtime.dispatch import JSON_TYPE, NO_BODY, Rendered
 from flotilla.runtime.messages import Request, Response
 from flotilla.runtime.params import Param
 
@@ -67,6 +68,11 @@ class Bound:
     wire: str
     many: bool = False
 
+    @property
+    def key(self) -> str:
+        """Its field in the kind's params model."""
+        return f"p_{self.name}"
+
 
 @dataclass
 class Body:
@@ -91,6 +97,7 @@ class Binding:
     params: type[BaseModel] | None = None
     body: Body | None = None
     returns: Any = None  # the return annotation (the response schema), or None
+    _plan: list[_Step] | None = field(default=None, repr=False, compare=False)
 
     @property
     def typed(self) -> bool:
@@ -169,6 +176,8 @@ class Binding:
         func, status = self.func, self.status
         if not self.typed and status == 200 and len(self.request_args) == 1:
             return func
+        if self.params is not None:
+            self._make_plan()
         bind = self.bind
         if self.is_async:
 
@@ -184,21 +193,21 @@ class Binding:
 
     def bind(self, request: Request) -> dict[str, Any]:
         """The handler's keyword arguments, or ValidationFailed/HTTPError(400/413/415)."""
-        kwargs: dict[str, Any] = {name: request for name in self.request_args}
+        kwargs: dict[str, Any] = dict.fromkeys(self.request_args, request)
         problems: list[dict[str, Any]] = []
         if self.params is not None:
-            raw: dict[str, dict[str, Any]] = {}
-            for kind, fields in self.fields.items():
-                raw[kind] = _collect(kind, fields, request)
+            plan = self._plan or self._make_plan()
+            raw = {kind: collect(fields, request) for kind, collect, fields, _ in plan}
             try:
-                values = self.params.model_validate(raw)
+                values = self.params.__pydantic_validator__.validate_python(raw)
             except PydanticError as exc:
                 problems.extend(errors.field_errors(exc.errors()))
             else:
-                for kind, fields in self.fields.items():
-                    part = getattr(values, kind).__dict__
-                    for f in fields:
-                        kwargs[f.name] = part[f"p_{f.name}"]
+                given = values.__dict__
+                for kind, _, _, keys in plan:
+                    part = given[kind].__dict__
+                    for name, key in keys:
+                        kwargs[name] = part[key]
         if self.body is not None:
             found, value = self._body(request, problems)
             if found:
@@ -206,6 +215,14 @@ class Binding:
         if problems:
             raise errors.ValidationFailed(problems)
         return kwargs
+
+    def _make_plan(self) -> list[_Step]:
+        """Per kind, once: how its raw values are collected and where its results go."""
+        self._plan = [
+            (kind, _COLLECT[kind], fields, [(f.name, f.key) for f in fields])
+            for kind, fields in self.fields.items()
+        ]
+        return self._plan
 
     def _body(self, request: Request, problems: list[dict[str, Any]]) -> tuple[bool, Any]:
         body = self.body
@@ -250,35 +267,62 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
-def _collect(kind: str, fields: list[Bound], request: Request) -> dict[str, Any]:
+def _collect_path(fields: list[Bound], request: Request) -> dict[str, Any]:
+    params = request.path_params
+    return {f.wire: params[f.name] for f in fields}
+
+
+def _collect_query(fields: list[Bound], request: Request) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if kind == "path":
-        for f in fields:
-            out[f.wire] = request.path_params[f.name]
-    elif kind == "query":
-        query = request.query
-        for f in fields:
-            if f.many:
-                if f.wire in query:
-                    out[f.wire] = query.getlist(f.wire)
-            else:
-                value = query.get(f.wire)
-                if value is not None:
-                    out[f.wire] = value
-    else:
-        headers = request.headers
-        for f in fields:
-            value = headers.get(f.wire)
+    query = request.query
+    for f in fields:
+        if f.many:
+            values = query.getlist(f.wire)
+            if values:
+                out[f.wire] = values
+        else:
+            value = query.get(f.wire)
             if value is not None:
-                out[f.wire] = [v.strip() for v in value.split(",")] if f.many else value
+                out[f.wire] = value
     return out
 
 
+def _collect_header(fields: list[Bound], request: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    headers = request.headers
+    for f in fields:
+        value = headers.get(f.wire)
+        if value is not None:
+            out[f.wire] = [v.strip() for v in value.split(",")] if f.many else value
+    return out
+
+
+_Collect = Callable[[list[Bound], Request], dict[str, Any]]
+# (kind, its collector, its parameters, (argument name, params model field) pairs)
+_Step = tuple[str, _Collect, list[Bound], list[tuple[str, str]]]
+_COLLECT: dict[str, _Collect] = {
+    "path": _collect_path,
+    "query": _collect_query,
+    "header": _collect_header,
+}
+
+
 def shape(result: Any, status: int) -> Any:
-    """Models (or lists of them) become JSON data; a route's own status applies to bare values."""
+    """Models (or lists of them) become JSON; a route's own status applies to bare values.
+
+    A model's JSON comes from pydantic-core when fastjson vouches for the same bytes, as a
+    Rendered; otherwise (and for bodiless statuses) it is JSON data that dispatch encodes."""
     if isinstance(result, BaseModel):
+        if status not in NO_BODY:
+            body = fastjson.model_json(result)
+            if body is not None:
+                return Rendered(status, body, [("content-type", JSON_TYPE)])
         result = result.model_dump(mode="json")
     elif isinstance(result, list) and result and isinstance(result[0], BaseModel):
+        if status not in NO_BODY:
+            body = fastjson.models_json(result)
+            if body is not None:
+                return Rendered(status, body, [("content-type", JSON_TYPE)])
         result = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in result]
     if status == 200 or isinstance(result, Response | tuple):
         return result

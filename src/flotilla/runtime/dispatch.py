@@ -11,11 +11,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flotilla.runtime import errors
+from pydantic import BaseModel
+
+from flotilla.runtime import errors, fastjson
 from flotilla.runtime.messages import HTTPError, Request, Response
-from flotilla.runtime.plugin import Handler, RouteSpec
+
+if TYPE_CHECKING:  # plugin imports binding, which renders through this module
+    from flotilla.runtime.plugin import Handler, RouteSpec
 
 log = logging.getLogger("flotilla.plugin")
 
@@ -82,12 +86,18 @@ def _encode(body: Any, media_type: str | None) -> tuple[bytes, str | None]:
     if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body), media_type or BYTES_TYPE
     if hasattr(body, "model_dump"):  # a pydantic model from a Request-style handler
-        return dumps(body.model_dump(mode="json")), media_type or JSON_TYPE
+        data = fastjson.model_json(body) if isinstance(body, BaseModel) else None
+        if data is None:
+            data = dumps(body.model_dump(mode="json"))
+        return data, media_type or JSON_TYPE
     raise TypeError(f"handler returned unsupported body type {type(body).__name__}")
 
 
 def render(result: Any) -> Rendered:
-    """A handler's return value -> Rendered (see the plugin API for the rules)."""
+    """A handler's return value -> Rendered (see the plugin API for the rules); a typed
+    handler's wrapper may hand back a Rendered already (a model's JSON, see binding.shape)."""
+    if isinstance(result, Rendered):
+        return result
     if isinstance(result, Response):
         body, status, headers, media = result.body, result.status, result.headers, result.media_type
     elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], int):
