@@ -137,3 +137,22 @@ def test_credentials_that_already_are_the_role_are_used_as_they_are(
     ident = target.account.identity()
     assert ident["arn"] == f"arn:aws:sts::{STAGING}:assumed-role/flotilla-deploy/test"
     assert target.account.run_env()["AWS_ACCESS_KEY_ID"] == os.environ["AWS_ACCESS_KEY_ID"]
+
+
+def test_an_assumed_role_is_assumed_again_before_its_credentials_expire(
+    tmp_path: Path, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy may outlast the role's session: botocore renews it before expiry (within 15
+    minutes of it), for boto3's clients and for each Terraform run alike."""
+    from flotilla.deploy.target import Target
+
+    env = _environment(tmp_path, f'role_arn = "arn:aws:iam::{PROD}:role/flotilla-deploy"')
+    account = Target(load_project(tmp_path), env).account
+    first = account.run_env()["AWS_ACCESS_KEY_ID"]
+    assert account.run_env()["AWS_ACCESS_KEY_ID"] == first  # an hour left: kept
+    # The shortest session AWS grants (15 minutes) is always inside the renewal window.
+    monkeypatch.setattr(aws, "ASSUME_SECONDS", 900)
+    short = Target(load_project(tmp_path), env).account
+    keys = {short.run_env()["AWS_ACCESS_KEY_ID"] for _ in range(3)}
+    assert len(keys) == 3
+    assert short.identity()["account"] == PROD  # renewed credentials still the role's

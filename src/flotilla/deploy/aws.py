@@ -7,7 +7,7 @@ which boto3 honours itself, so the same code talks to AWS or to the emulator.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -106,6 +106,35 @@ class Role:
     source: str = ""  # the file that names it, for messages
 
 
+def _refreshable(assume: Callable[[], dict[str, Any]]) -> Any:
+    """An assumed role's credentials that botocore renews before they expire (a deploy may
+    outlast ASSUME_SECONDS); the first AssumeRole runs now, so a refusal stops the command
+    before anything is built."""
+    from botocore.credentials import RefreshableCredentials
+
+    def metadata() -> dict[str, str]:
+        c = assume()
+        expiry = c["Expiration"]
+        return {
+            "access_key": c["AccessKeyId"],
+            "secret_key": c["SecretAccessKey"],
+            "token": c["SessionToken"],
+            "expiry_time": expiry.isoformat() if hasattr(expiry, "isoformat") else str(expiry),
+        }
+
+    return RefreshableCredentials.create_from_metadata(metadata(), metadata, "sts-assume-role")
+
+
+def _botocore_session(credentials: Any) -> Any:
+    """A botocore session whose every client signs with `credentials`."""
+    from botocore.session import get_session
+
+    session = get_session()
+    # No public setter yet (boto/botocore#1742); botocore's set_credentials fills this field.
+    session._credentials = credentials  # type: ignore[attr-defined]
+    return session
+
+
 class Account:
     """One AWS account as this process reaches it: a boto3 session (with the environment's
     role assumed when its file names one), the endpoints, and the same for Terraform.
@@ -124,7 +153,7 @@ class Account:
         self.region = region or _region_in(self.settings) or _project_region()
         self.role = role
         self._session: boto3.Session | None = None
-        self._assumed: dict[str, str] = {}
+        self._credentials: Any = None  # botocore's RefreshableCredentials of the role
         self._identity: dict[str, str] | None = None
 
     def endpoint_url(self, service: str) -> str | None:
@@ -157,18 +186,10 @@ class Account:
         if self._holds(base, self.role):  # CI already assumed it (OIDC): no chaining to itself
             self._session = base
             return base
-        creds = self._assume(base, self.role)
-        self._assumed = {
-            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"],
-        }
-        self._session = boto3.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=self.region,
-        )
+        role = self.role
+        self._credentials = _refreshable(lambda: self._assume(base, role))
+        session = _botocore_session(self._credentials)
+        self._session = boto3.Session(botocore_session=session, region_name=self.region)
         return self._session
 
     def _holds(self, base: boto3.Session, role: Role) -> bool:
@@ -222,9 +243,12 @@ class Account:
         the settings, with the assumed role's credentials instead of a profile."""
         self.session()
         env = dict(self.settings)
-        if self._assumed:
+        if self._credentials is not None:  # fresh for this run (renewed near their expiry)
+            frozen = self._credentials.get_frozen_credentials()
             env.pop("AWS_PROFILE", None)
-            env.update(self._assumed)
+            env["AWS_ACCESS_KEY_ID"] = frozen.access_key
+            env["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
+            env["AWS_SESSION_TOKEN"] = frozen.token or ""
         return env
 
     def identity(self) -> dict[str, str]:
