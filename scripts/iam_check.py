@@ -26,7 +26,13 @@ SCANNER = REPO / ".venv-iam" / "bin" / "python"
 GATED = ("PrivilegeEscalation", "ResourceExposure", "CredentialsExposure")
 POLICY_TYPES = ("aws_iam_role_policy", "aws_iam_policy")
 # Values that exercise every optional statement (e.g. a domain per environment).
-TF_VARS = ["-var", "github_repository=acme/shop", "-var", 'domains={staging="staging.example.com"}']
+TF_VARS = [
+    *("-var", "github_repository=acme/shop", "-var", 'domains={staging="staging.example.com"}'),
+    *("-var", 'assumed_by={staging=["arn:aws:iam::222222222222:role/shop-ci-deploy-prod"]}'),
+    *("-var", 'may_assume={prod=["arn:aws:iam::111111111111:role/shop-ci-deploy-staging"]}'),
+    # The existing provider's ARN: known at plan time, so the trust policies can be read.
+    *("-var", "create_oidc_provider=false"),
+]
 
 # Runs inside .venv-iam: policies (name -> document) on stdin, findings on stdout.
 SCAN = """
@@ -45,14 +51,16 @@ json.dump(out, sys.stdout, default=str)
 """
 
 
-def render(work: Path) -> dict[str, Any]:
-    """Every IAM policy document the ci/ root module would create, by resource address."""
+def render(work: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every IAM policy document the ci/ root module would create, and every role's trust
+    policy (read by the tests, not scanned), by resource address."""
     from flotilla.local.emulator import Emulator
+    from flotilla.project import load_project
 
     root = work / "ci"  # a copy: init and plan write nothing into the repository
     shutil.copytree(CI_TF, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     env = {**os.environ, "TF_IN_AUTOMATION": "1"}
-    plugin_dir = os.environ.get("FLOTILLA_TF_PLUGIN_DIR")
+    plugin_dir = load_project(REPO).tf_plugin_dir  # the same with or without make
     init = ["terraform", f"-chdir={root}", "init", "-backend=false", "-input=false", "-no-color"]
     if plugin_dir:
         init.append(f"-plugin-dir={plugin_dir}")
@@ -67,13 +75,16 @@ def render(work: Path) -> dict[str, Any]:
     finally:
         emu.stop()
     policies: dict[str, Any] = {}
+    trusts: dict[str, Any] = {}
     for rc in json.loads(shown)["resource_changes"]:
+        if rc["type"] == "aws_iam_role":
+            trusts[rc["address"]] = json.loads(rc["change"]["after"]["assume_role_policy"])
         if rc["type"] in POLICY_TYPES:
             document = rc["change"]["after"].get("policy")
             if not isinstance(document, str):
                 raise SystemExit(f"{rc['address']}: policy unknown at plan time")
             policies[rc["address"]] = json.loads(document)
-    return policies
+    return policies, trusts
 
 
 def run(cmd: list[str], env: dict[str, str]) -> str:
@@ -111,11 +122,12 @@ def gated(findings: dict[str, dict[str, list[Any]]]) -> dict[str, dict[str, list
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="iam-check-") as tmp:
-        policies = render(Path(tmp))
+        policies, trusts = render(Path(tmp))
     findings = scan(policies)
     bad = gated(findings)
     if "--json" in sys.argv:
-        print(json.dumps({"policies": policies, "findings": findings, "failed": bad}))
+        report = {"policies": policies, "trusts": trusts, "findings": findings, "failed": bad}
+        print(json.dumps(report))
     else:
         for name in sorted(policies):
             print(f"{'FAIL' if name in bad else 'ok  '} {name}")

@@ -58,6 +58,7 @@ def resources(s: dict[str, Any]) -> list[str]:
 def test_cloudsplaining_finds_no_escalation_exposure_or_credentials(report: dict[str, Any]) -> None:
     assert set(report["policies"]) == {
         "aws_iam_policy.boundary",
+        'aws_iam_role_policy.assume_sources["prod"]',  # iam_check sets may_assume for prod
         'aws_iam_role_policy.deploy_read["prod"]',
         'aws_iam_role_policy.deploy_read["staging"]',
         'aws_iam_role_policy.deploy_write["prod"]',
@@ -155,3 +156,22 @@ def test_pull_request_role_is_read_only_including_ecr_settings(report: dict[str,
     assert writes == {"s3:DeleteObject", "s3:PutObject"}
     lock = next(s for s in statements(state) if "s3:PutObject" in actions(s))
     assert all(r.endswith(".tflock") for r in resources(lock))
+
+
+PROD_ROLE = "arn:aws:iam::222222222222:role/shop-ci-deploy-prod"
+STAGING_ROLE = "arn:aws:iam::111111111111:role/shop-ci-deploy-staging"
+
+
+def test_promote_across_accounts_assumes_exactly_the_named_roles(report: dict[str, Any]) -> None:
+    """prod's deploy role may assume exactly staging's (may_assume), and staging's trusts
+    exactly prod's (assumed_by); nothing else gains either."""
+    (s,) = statements(report["policies"]['aws_iam_role_policy.assume_sources["prod"]'])
+    assert actions(s) == ["sts:AssumeRole"] and resources(s) == [STAGING_ROLE]
+    trust = report["trusts"]['aws_iam_role.deploy["staging"]']
+    by_role = [t for t in statements(trust) if "AWS" in t["Principal"]]
+    assert [(t["Action"], t["Principal"]["AWS"]) for t in by_role] == [
+        ("sts:AssumeRole", PROD_ROLE)
+    ]
+    for address in ('aws_iam_role.deploy["prod"]', "aws_iam_role.plan"):
+        principals = [t["Principal"] for t in statements(report["trusts"][address])]
+        assert all(set(p) == {"Federated"} for p in principals), address

@@ -52,6 +52,20 @@ data "aws_iam_policy_document" "trust" {
       values   = [each.value]
     }
   }
+
+  # Another account's deploy role, by exact ARN (var.assumed_by): promote reads this
+  # environment's ledger and sets its images' pull policy with this role.
+  dynamic "statement" {
+    for_each = length(lookup(var.assumed_by, each.key, [])) > 0 ? [each.key] : []
+    content {
+      sid     = "PromotingDeployRoles"
+      actions = ["sts:AssumeRole"]
+      principals {
+        type        = "AWS"
+        identifiers = var.assumed_by[statement.value]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role" "plan" {
@@ -86,6 +100,23 @@ resource "aws_iam_role_policy" "deploy_read" {
   name     = "read"
   role     = each.value.id
   policy   = data.aws_iam_policy_document.read.json
+}
+
+# Only when var.may_assume names roles for the environment: exactly those, nothing else.
+data "aws_iam_policy_document" "assume_sources" {
+  for_each = { for env, arns in var.may_assume : env => arns if contains(var.environments, env) && length(arns) > 0 }
+  statement {
+    sid       = "AssumeSourceEnvironmentRoles"
+    actions   = ["sts:AssumeRole"]
+    resources = each.value
+  }
+}
+
+resource "aws_iam_role_policy" "assume_sources" {
+  for_each = data.aws_iam_policy_document.assume_sources
+  name     = "assume-source-roles"
+  role     = aws_iam_role.deploy[each.key].id
+  policy   = each.value.json
 }
 
 resource "aws_iam_role_policy" "deploy_write" {

@@ -28,8 +28,9 @@ variable "environments" {
   type        = list(string)
   default     = ["staging", "prod"]
   validation {
-    condition     = alltrue([for e in var.environments : contains(["staging", "prod"], e)])
-    error_message = "environments may only name staging and prod (local never uses AWS)."
+    # The environment file name rule (flotilla.deploy.preflight.names); any name, not a list.
+    condition     = alltrue([for e in var.environments : can(regex("^[a-z0-9]+([._-][a-z0-9]+)*$", e))])
+    error_message = "environments are environment names (environments/<name>.toml): lowercase letters and digits separated by single . _ -."
   }
 }
 
@@ -76,5 +77,25 @@ variable "registry_account" {
   validation {
     condition     = var.registry_account == "" || can(regex("^[0-9]{12}$", var.registry_account))
     error_message = "registry_account must be a 12-digit AWS account id, or empty for this account."
+  }
+}
+
+variable "assumed_by" {
+  description = "Per environment of this account, deploy roles in other accounts that may assume its deploy role. Promote to prod reads staging's ledger and sets the images' pull policy with staging's role_arn: give staging's entry prod's deploy role ARN."
+  type        = map(list(string))
+  default     = {}
+  validation {
+    condition     = alltrue(flatten([for env, arns in var.assumed_by : [for a in arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", a))]]))
+    error_message = "assumed_by values are IAM role ARNs (arn:aws:iam::<12-digit account>:role/<name>), no wildcards."
+  }
+}
+
+variable "may_assume" {
+  description = "Per environment of this account, roles in other accounts its deploy role may assume: the role_arn of the environment it promotes from (and of the registry account's, when that is another). Prod's entry: staging's deploy role ARN."
+  type        = map(list(string))
+  default     = {}
+  validation {
+    condition     = alltrue(flatten([for env, arns in var.may_assume : [for a in arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", a))]]))
+    error_message = "may_assume values are IAM role ARNs (arn:aws:iam::<12-digit account>:role/<name>), no wildcards."
   }
 }
