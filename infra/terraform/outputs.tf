@@ -9,14 +9,14 @@ output "alb_url" {
 
   # The cheap guard in Terraform; preflight (flotilla.deploy.preflight) reports it first.
   precondition {
-    condition     = var.environment == "local" || local.https || var.allow_http
+    condition     = var.environment_kind == "local" || local.https || var.allow_http
     error_message = "${var.environment} would serve plain HTTP: set domain, certificate_arn or allow_http = true in environments/${var.environment}.toml."
   }
 }
 
 output "http_only" {
-  description = "True when a non-local environment serves plain HTTP (allow_http = true); the plan review warns."
-  value       = var.environment != "local" && !local.https
+  description = "True when an environment of kind aws serves plain HTTP (allow_http = true); the plan review warns."
+  value       = var.environment_kind != "local" && !local.https
 }
 
 output "alb_access_logs_bucket" {

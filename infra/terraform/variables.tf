@@ -13,6 +13,17 @@ variable "environment" {
   type        = string
 }
 
+variable "environment_kind" {
+  description = "The environment file's `kind`: aws, or local (the emulator on this machine, served on loopback over plain HTTP)."
+  type        = string
+  default     = "aws"
+
+  validation {
+    condition     = contains(["aws", "local"], var.environment_kind)
+    error_message = "environment_kind is aws or local (the file's kind)."
+  }
+}
+
 variable "region" {
   description = "AWS region."
   type        = string

@@ -138,7 +138,9 @@ def test_new_writes_a_valid_file_and_prints_what_to_review(root: Path) -> None:
         (["qa", "--from", "staging", "--account", "12345"], "--account '12345': an AWS account"),
         (["qa", "--from", "staging", "--region", "us-east-7"], "--region 'us-east-7': not an AWS"),
         (["prod", "--from", "staging"], "environment 'prod' exists already"),
-        (["dev", "--from", "local"], "--from local: kind local is one environment per machine"),
+        (["dev", "--from", "local", "--kind", "aws"], "--from local --kind aws: local runs on"),
+        (["dev", "--from", "local", "--account", "333333333333"], "--account 333333333333: an"),
+        (["dev", "--from", "staging", "--kind", "gcp"], "--kind 'gcp': allowed: aws, local"),
         (
             ["a-very-long-environment-name", "--from", "staging"],
             "gives load balancer name 'shop-a-very-long-environment-name'",
@@ -154,6 +156,69 @@ def test_new_refuses_bad_input_and_writes_nothing(
     assert message in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
     assert {p.name: p.read_bytes() for p in (root / "environments").iterdir()} == before
+
+
+def test_new_from_local_runs_beside_it_on_a_port_of_its_own(root: Path) -> None:
+    r = run(root, "new", "dev", "--from", "local")
+    assert r.returncode == 0, r.stderr
+    data = tomllib.loads((root / "environments/dev.toml").read_text())
+    assert data["kind"] == "local" and data["alb_port"] == 8081  # local's is 8080
+    assert data["state"]["key"] == "shop/dev/terraform.tfstate"
+    assert "alb_port = 8081" in r.stdout and "flotilla local up" in r.stdout
+    assert "bootstrap" not in r.stdout  # the emulator's bucket is made on the first deploy
+    r = run(root, "new", "dev2", "--from", "dev")
+    assert tomllib.loads((root / "environments/dev2.toml").read_text())["alb_port"] == 8082
+    found = listing(root)
+    assert found["dev"]["kind"] == "local" and found["dev2"]["kind"] == "local"
+
+
+def test_new_local_from_an_aws_one_keeps_its_terraform_settings(root: Path) -> None:
+    r = run(root, "new", "qa", "--from", "staging", "--kind", "local")
+    assert r.returncode == 0, r.stderr
+    data = tomllib.loads((root / "environments/qa.toml").read_text())
+    staging = tomllib.loads((root / "environments/staging.toml").read_text())
+    assert data["kind"] == "local" and data["alb_port"] == 8081
+    for key in ("account_id", "role_arn", "domain", "certificate_arn", "allow_http"):
+        assert key not in data, key
+    assert data["terraform"]["vpc_cidr"] == staging["terraform"]["vpc_cidr"]
+    assert data["terraform"]["emulator_compat"] is True
+    assert data["terraform"]["alb_deletion_protection"] is False
+    assert listing(root)["qa"]["account"] == "123456789012"  # the emulator's
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda t: t.replace('kind = "local"', 'kind = "local"\nalb_port = 8080'),
+            "dev.toml: key `alb_port` = 8080: already used by environment 'local'",
+        ),
+        (
+            lambda t: t.replace('kind = "local"', 'kind = "local"\nalb_port = 5000'),
+            "key `alb_port` = 5000: already used by flotilla.toml [local].registry_port",
+        ),
+        (
+            lambda t: t.replace('kind = "local"', 'kind = "local"\nalb_port = "x"'),
+            "key `alb_port` = 'x': a port number (an integer, 1024-65535)",
+        ),
+        (
+            lambda t: t.replace('kind = "local"', 'kind = "local"\nalb_port = 80'),
+            "key `alb_port` = 80: Input should be greater than or equal to 1024",
+        ),
+        (
+            lambda t: t.replace('kind = "local"', 'kind = "aws"\nalb_port = 9000'),
+            "key `alb_port` = 9000: only for kind local",
+        ),
+    ],
+)
+def test_local_environments_need_ports_of_their_own(root: Path, edit: Any, message: str) -> None:
+    text = (root / "environments/local.toml").read_text().replace('name = "local"', 'name = "dev"')
+    text = text.replace("flotilla/local/terraform.tfstate", "flotilla/dev/terraform.tfstate")
+    (root / "environments/dev.toml").write_text(edit(text))
+    r = run(root, "list")
+    assert r.returncode == 2, r.stdout
+    assert message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_a_bad_environment_file_is_one_clear_error(root: Path) -> None:

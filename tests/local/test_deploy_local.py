@@ -11,6 +11,7 @@ import http.client
 import json
 import subprocess
 import time
+import tomllib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -243,3 +244,59 @@ def test_a_pin_survives_the_next_deploy_and_unpin_releases_it(project: ScratchPr
     assert _get(f"{project.alb}/orders/meta/version").json() == {"version": "2"}
     data = _ledger(project, "orders")
     assert data["pin"] is None and data["history"][0]["kind"] == "deploy"
+
+
+def _answers(base: str, paths: list[str]) -> dict[str, int]:
+    return {p: _get(f"{base}{p}/healthz").status_code for p in paths}
+
+
+def test_a_second_local_environment_runs_beside_local_and_is_destroyed_alone(
+    project: ScratchProject,
+) -> None:
+    """`env new qa --from staging --kind local`, deployed beside `local`: its own ALB port,
+    runtime and resource names; both answer at once; destroying qa leaves local serving."""
+    paths = [svc.manifest.path for svc in discover(project.root / "services")]
+    r = project.run("env", "new", "qa", "--from", "staging", "--kind", "local")
+    assert r.returncode == 0, r.stderr
+    project.commit("qa: a second local environment")
+    qa_file = tomllib.loads((project.root / "environments/qa.toml").read_text())
+    qa = f"http://127.0.0.1:{qa_file['alb_port']}"
+    assert qa != project.alb
+    up = project.run("local", "up")
+    assert up.returncode == 0 and "ALB (qa)" in up.stdout and qa in up.stdout, up.stderr
+    # The FLOTILLA_SMOKE_URL the fixture exported is local's: qa's verdict must not use it.
+    r = project.run("deploy", "--env", "qa", "--yes")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    assert _answers(qa, paths) == {p: 200 for p in paths}
+    assert _answers(project.alb, paths) == {p: 200 for p in paths}  # local, still serving
+    assert _get(f"{project.alb}/orders/meta/version").json() == {"version": "2"}
+    urls = project.run("local", "urls", "--env", "qa")
+    assert urls.returncode == 0 and f"{qa}/orders/" in urls.stdout, urls.stderr
+    assert project.run("status", "--env", "qa").returncode == 0
+    logs = project.run("logs", "--env", "qa", "orders", "--tail", "5")
+    assert logs.returncode == 0 and logs.stdout.startswith("orders/"), logs.stderr
+    # Own resource names in the one emulator.
+    env = project.env
+    kw: dict[str, Any] = {
+        "endpoint_url": env["AWS_ENDPOINT_URL"],
+        "region_name": env["AWS_DEFAULT_REGION"],
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+    }
+    ecs, elb = boto3.client("ecs", **kw), boto3.client("elbv2", **kw)
+    clusters = {a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]}
+    assert {"flotilla-local", "flotilla-qa"} <= clusters
+    lbs = {lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]}
+    assert {"flotilla-local", "flotilla-qa"} <= lbs
+    assert project.run("logs", "--env", "staging", "orders").returncode == 2
+    # Destroy qa: its ALB answers nothing any more; local is untouched.
+    r = project.run("env", "destroy", "qa", "--allow-destroy", "--yes")
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    lbs = {lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]}
+    assert "flotilla-qa" not in lbs and "flotilla-local" in lbs
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _get(f"{qa}/orders/healthz").status_code == 200:
+        time.sleep(1)
+    assert _get(f"{qa}/orders/healthz").status_code == 503
+    assert _answers(project.alb, paths) == {p: 200 for p in paths}

@@ -35,6 +35,7 @@ DOMAIN = f"app.{ZONE}"
 INGRESS = "203.0.113.0/24"
 HTTPS_PROD = f"""
 environment     = "prod"
+environment_kind = "aws"
 domain          = "{DOMAIN}"
 hosted_zone     = "{ZONE}"
 alb_access_logs = true

@@ -116,12 +116,18 @@ def new_cmd(
     source: str = typer.Option(..., "--from", help="The environment to copy."),
     account: str | None = typer.Option(None, "--account", help="Its AWS account id."),
     region: str | None = typer.Option(None, "--region", help="Its AWS region."),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="aws or local (on this machine, beside the others, with its own ALB port); "
+        "default: the source's.",
+    ),
 ) -> None:
     """Write environments/NAME.toml from another environment's file; print what to review."""
     from flotilla.deploy.envnew import new_environment
 
     project = _project()
-    made = new_environment(project, name, source, account=account, region=region)
+    made = new_environment(project, name, source, account=account, region=region, kind=kind)
     console = Console(highlight=False)
     console.print(f"wrote {escape(str(made.path))} (from {escape(source)}); review:")
     for line in made.review:

@@ -27,7 +27,8 @@ def up_cmd() -> None:
     table = Table("part", "address", title="flotilla local")
     table.add_row("AWS emulator", st["emulator"])
     table.add_row("registry (ECR)", st.get("registry") or "-")
-    table.add_row("ALB", st["alb"])
+    for name, lane in sorted(env.statuses(project).items()):
+        table.add_row(f"ALB ({name})", lane["alb"])
     console.print(table)
 
 
@@ -42,12 +43,32 @@ def down_cmd() -> None:
     console.print("local environment stopped" if stopped else "local environment was not running")
 
 
+LOCAL_ENV = typer.Option("local", "--env", "-e", help="A local environment (kind local).")
+
+
+def _local_env(name: str) -> str:
+    """`name`, checked to be an environment that runs on this machine (exit 2 otherwise)."""
+    from flotilla.errors import UsageError
+    from flotilla.local.target import local_environments
+    from flotilla.project import load_project
+
+    known = local_environments(load_project())
+    if name not in known:
+        raise UsageError(
+            f"--env {name}: not a local environment (kind local); allowed: "
+            f"{', '.join(sorted(known))}",
+            hint=f"for AWS use CloudWatch Logs (log group /ecs/<project>-{name}/<service>), "
+            "or `--failed` for the failed tasks",
+        )
+    return name
+
+
 @local_app.command("urls")
-def urls_cmd() -> None:
+def urls_cmd(env_name: str = LOCAL_ENV) -> None:
     """Each service's URL through the local ALB, with a sample curl."""
     from flotilla.local.status import source
 
-    data = source().read()
+    data = source(env=_local_env(env_name)).read()
     table = Table("service", "state", "tasks", "url")
     table.columns[3].no_wrap = True
     tries = []
@@ -62,21 +83,23 @@ def urls_cmd() -> None:
 
 
 @local_app.command("env")
-def env_cmd() -> None:
+def env_cmd(env_name: str = LOCAL_ENV) -> None:
     """Exports pointing boto3/terraform at ENV=local: eval "$(flotilla local env)"."""
     import shlex
 
     from flotilla.local.target import local_settings
     from flotilla.project import load_project
 
-    for key, value in local_settings(load_project()).items():
+    for key, value in local_settings(load_project(), _local_env(env_name)).items():
         print(f"export {key}={shlex.quote(value)}")
 
 
 @app.command("logs")
 def logs_cmd(
     service: str = typer.Argument(..., help="The service whose task logs to show."),
-    env_name: str = typer.Option("local", "--env", "-e", help="Only `local` runs tasks here."),
+    env_name: str = typer.Option(
+        "local", "--env", "-e", help="The environment (a local one for the task logs)."
+    ),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep streaming new lines."),
     tail: int = typer.Option(200, "--tail", help="Lines per task to start with."),
     failed: bool = typer.Option(
@@ -87,19 +110,12 @@ def logs_cmd(
     ),
 ) -> None:
     """The logs of SERVICE's tasks (ENV=local: its containers)."""
-    from flotilla.errors import UsageError
     from flotilla.local.logs import show
 
     if failed:
         show_failed(service, env_name, tail)
         return
-    if env_name != "local":
-        raise UsageError(
-            f"--env {env_name}: `flotilla logs` reads local containers; allowed: local",
-            hint=f"for AWS use CloudWatch Logs (log group /ecs/<project>/{service}), "
-            "or `--failed` for the failed tasks",
-        )
-    show(service, follow=follow, tail=tail)
+    show(service, follow=follow, tail=tail, env=_local_env(env_name))
 
 
 def show_failed(service: str, env: str, tail: int) -> None:

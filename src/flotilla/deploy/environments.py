@@ -73,6 +73,12 @@ class Environment:
     def state_key(self) -> str:
         return self.spec.state.key or f"{self.project}/{self.name}/terraform.tfstate"
 
+    def alb_port(self, default: int) -> int | None:
+        """Kind local: the port of its ALB on loopback (`default`: flotilla.toml's)."""
+        if self.kind != "local":
+            return None
+        return self.spec.alb_port if self.spec.alb_port is not None else default
+
     @property
     def state_region(self) -> str:
         return self.spec.state.region or self.spec.region
@@ -82,6 +88,7 @@ class Environment:
         return {
             "project": self.project,
             "environment": self.name,
+            "environment_kind": self.kind,
             "region": self.spec.region,
             **self.spec.https_settings(),
             **self.spec.terraform,
@@ -103,7 +110,7 @@ class Environment:
         return found
 
 
-def _variables(project: Project) -> set[str] | None:
+def declared_variables(project: Project) -> set[str] | None:
     """The variables the root module declares; None when there is no variables.tf."""
     path = project.terraform_dir / "variables.tf"
     if not path.is_file():
@@ -141,10 +148,10 @@ def _check_one(project: Project, path: Path, spec: EnvironmentFile) -> list[str]
         return [f"{where}: key `name` = {name!r}: must equal the file name {path.stem!r}"]
     problems = environment_problems(project.name, name, derived=False)
     lines += [f"{where}: key `name` = {name!r}: {p}" for p in problems]
-    if (spec.kind == "local") != (name == "local"):
+    if spec.kind == "aws" and spec.alb_port is not None:
         lines.append(
-            f"{where}: key `kind` = {spec.kind!r}: kind local is the environment named "
-            "'local' only (one local environment per machine); others are kind aws"
+            f"{where}: key `alb_port` = {spec.alb_port}: only for kind local (an AWS "
+            "environment's load balancer is in its account)"
         )
     role = spec.role_arn
     if role and spec.account_id and f"::{spec.account_id}:" not in role:
@@ -152,7 +159,7 @@ def _check_one(project: Project, path: Path, spec: EnvironmentFile) -> list[str]
             f"{where}: key `role_arn` = {role!r}: names another account than "
             f"account_id {spec.account_id!r}"
         )
-    declared = _variables(project)
+    declared = declared_variables(project)
     if declared is not None:
         for key in sorted(set(spec.terraform) - declared):
             lines.append(
@@ -201,9 +208,30 @@ def load_all(
                 f"{env.path}: key `state.key` = {env.state_key!r}: the same state as "
                 f"environment {other!r} (bucket {where[0]!r}); give each its own key"
             )
+    lines += _port_problems(project, found)
     if lines:
         raise UsageError("\n".join(dict.fromkeys(lines)))
     return found
+
+
+def _port_problems(project: Project, found: dict[str, Environment]) -> list[str]:
+    """Kind local environments run side by side: each needs an ALB port of its own."""
+    cfg = project.config.local
+    taken = {cfg.emulator_port: "flotilla.toml [local].emulator_port"}
+    taken[cfg.registry_port] = "flotilla.toml [local].registry_port"
+    lines = []
+    for env in sorted(found.values(), key=lambda e: (e.spec.alb_port is not None, e.name)):
+        port = env.alb_port(cfg.alb_port)
+        if port is None:
+            continue
+        key = "alb_port" if env.spec.alb_port is not None else "alb_port (unset)"
+        if port in taken:
+            lines.append(
+                f"{env.path}: key `{key}` = {port}: already used by {taken[port]}; give each "
+                "local environment its own port (`alb_port = ...`)"
+            )
+        taken.setdefault(port, f"environment {env.name!r}")
+    return lines
 
 
 def defined(project: Project) -> list[str]:

@@ -19,7 +19,8 @@ SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 BUCKET = re.compile(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # Set by Flotilla itself (top-level keys of the file, or the service map): not in [terraform].
 RESERVED_TF_KEYS = frozenset(
-    {"project", "environment", "region", "services", "domain", "hosted_zone"}
+    {"project", "environment", "environment_kind", "region", "services", "domain"}
+    | {"hosted_zone"}
     | {"certificate_arn", "allow_http"}
 )
 LOCAL_ACCOUNT = "123456789012"  # the emulator's (moto's) account
@@ -93,6 +94,7 @@ class EnvironmentFile(BaseModel):
     allow_http: bool | None = None
     confirm: bool = False  # ask before applying (CI=true or --yes confirm)
     promotes_from: str | None = None
+    alb_port: int | None = Field(None, ge=1024, le=65535)  # kind local: its ALB on loopback
     state: State
     terraform: dict[str, TfValue] = Field(default_factory=dict)
 
@@ -100,6 +102,13 @@ class EnvironmentFile(BaseModel):
     @classmethod
     def _region(cls, v: str) -> str:
         return check_region(v)
+
+    @field_validator("alb_port", mode="before")
+    @classmethod
+    def _port(cls, v: object) -> object:
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise ValueError("a port number (an integer, 1024-65535)")
+        return v
 
     @field_validator("allow_http", "confirm", mode="before")
     @classmethod

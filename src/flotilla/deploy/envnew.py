@@ -9,6 +9,7 @@ exit 2 with nothing written.
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,66 @@ def _top_insert(lines: list[str]) -> int:
     return last
 
 
+def _drop(lines: list[str], key: str) -> None:
+    """Remove the top-level `key = ...` line (before the first table)."""
+    for i, line in enumerate(lines):
+        if _TABLE.match(line):
+            return
+        if re.match(rf"^\s*{key}\s*=", line):
+            del lines[i]
+            return
+
+
+# What an environment of kind aws has that one on this machine does not.
+_AWS_ONLY = (
+    *("account_id", "role_arn", "external_id", "session_name"),
+    *("domain", "hosted_zone", "certificate_arn", "allow_http", "promotes_from"),
+)
+# Terraform settings the emulator needs (infra/terraform/variables.tf), as in local.toml.
+_EMULATOR_TF = {
+    "emulator_compat": "true",
+    "skip_credentials_validation": "true",
+    "skip_requesting_account_id": "false",
+    "skip_metadata_api_check": "true",
+    "s3_use_path_style": "true",
+    "alb_deletion_protection": "false",  # `env destroy` on this machine needs no extra step
+}
+
+
+def free_alb_port(project: Project, known: dict[str, environments.Environment]) -> int:
+    """The lowest port above every local environment's ALB port that no other environment,
+    no other part of ENV=local and nothing listening on loopback uses."""
+    cfg = project.config.local
+    used = {cfg.emulator_port, cfg.registry_port}
+    used |= {p for e in known.values() if (p := e.alb_port(cfg.alb_port)) is not None}
+    port = max(used - {cfg.emulator_port, cfg.registry_port}, default=cfg.alb_port - 1) + 1
+    while port in used or _listening(port):
+        port += 1
+    return port
+
+
+def _listening(port: int) -> bool:
+    """Something on this machine listens on 127.0.0.1:`port` already."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _to_local(
+    project: Project, text: list[str], known: dict[str, environments.Environment]
+) -> list[str]:
+    """Kind local: no account, role or HTTPS of its own; its own ALB port; emulator settings."""
+    declared = environments.declared_variables(project)
+    for key in _AWS_ONLY:
+        _drop(text, key)
+    _set(text, None, "kind", _quoted("local"))
+    for key, value in _EMULATOR_TF.items():
+        if declared is None or key in declared:
+            _set(text, "terraform", key, value)
+    port = free_alb_port(project, known)
+    _set(text, None, "alb_port", str(port))
+    return [f"alb_port = {port}: its ALB on this machine (http://127.0.0.1:{port})"]
+
+
 def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -88,10 +149,16 @@ def new_environment(
     *,
     account: str | None = None,
     region: str | None = None,
+    kind: str | None = None,
 ) -> NewEnvironment:
     """Write environments/<name>.toml from `source`'s file; UsageError (exit 2) and nothing
-    written for a bad name, an unknown source, a malformed account or an unknown region."""
+    written for a bad name, an unknown source, a malformed account or an unknown region.
+
+    `kind` local (or a source of kind local) makes one that runs on this machine beside the
+    others, with an ALB port of its own."""
     lines = _problems(name, account, region, project)
+    if kind not in (None, "aws", "local"):
+        lines.append(f"--kind {kind!r}: allowed: aws, local")
     known = environments.load_all(project)  # every file valid first
     path = environments.settings_file(project, name)
     if source not in known:
@@ -101,10 +168,15 @@ def new_environment(
     if lines:
         raise UsageError("\n".join(lines))
     base = known[source]
-    if base.kind == "local":
+    local = kind == "local" or (kind is None and base.kind == "local")
+    if base.kind == "local" and not local:
         raise UsageError(
-            f"--from {source}: kind local is one environment per machine; make a new "
-            "environment from an aws one (e.g. --from staging)"
+            f"--from {source} --kind aws: {source} runs on this machine and has no account; "
+            "make an aws environment from an aws one (e.g. --from staging)"
+        )
+    if local and account is not None:
+        raise UsageError(
+            f"--account {account}: an environment of kind local runs in the emulator's account"
         )
     spec = base.spec
     text = base.path.read_text(encoding="utf-8").splitlines()
@@ -120,6 +192,8 @@ def new_environment(
         _set(text, "state", "region", _quoted(new_region))
     review = [f"the state bucket {bucket!r} ({new_region}): create it once with "
               f"`flotilla env bootstrap {name}`"]  # fmt: skip
+    if local:
+        review = _to_local(project, text, known) + review[1:]
     if account is not None:
         _set(text, None, "account_id", _quoted(account))
         if spec.role_arn:
@@ -136,9 +210,10 @@ def new_environment(
     if "vpc_cidr" in parsed.terraform:
         review.append(f"terraform.vpc_cidr = {parsed.terraform['vpc_cidr']!r} is {source}'s "
                       "(change it if the networks are ever peered)")  # fmt: skip
-    if not (parsed.domain or parsed.certificate_arn or parsed.allow_http):
+    if not local and not (parsed.domain or parsed.certificate_arn or parsed.allow_http):
         review.append("HTTPS: set domain, certificate_arn or allow_http = true (preflight asks)")
-    review.append(f"then: flotilla env show {name}; flotilla plan --env {name}")
+    first = "flotilla local up; " if local else ""
+    review.append(f"then: {first}flotilla env show {name}; flotilla plan --env {name}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text(body, encoding="utf-8")

@@ -286,7 +286,8 @@ def verify_traffic(
 ) -> list[verify.Result]:
     """Measure each version's 5xx share for its verify window (settings from its spec: a
     rollback verifies the restored release by its own); prints one line per service."""
-    todo = [(v, verify.setting(specs[v.service], ctx.env, seconds)) for v in versions]
+    kind = ctx.target.environment.kind
+    todo = [(v, verify.setting(specs[v.service], kind, seconds)) for v in versions]
     if not todo:
         return []
     longest = max(s.seconds for _, s in todo)

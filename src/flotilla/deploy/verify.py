@@ -37,13 +37,13 @@ class Setting:
         return 1 - self.availability / 100
 
 
-def setting(spec: ServiceSpec, env: str, seconds: float | None = None) -> Setting:
-    """The command's --verify-seconds, else the release's (its manifest's), else the
-    environment's default."""
+def setting(spec: ServiceSpec, kind: str, seconds: float | None = None) -> Setting:
+    """The command's --verify-seconds, else the release's (its manifest's), else the default
+    of the environment's kind."""
     if seconds is None:
         seconds = spec.verify_seconds
     if seconds is None:
-        seconds = VERIFY_SECONDS["local" if env == "local" else "aws"]
+        seconds = VERIFY_SECONDS["local" if kind == "local" else "aws"]
     return Setting(seconds, spec.verify_min_requests, spec.slo.availability)
 
 

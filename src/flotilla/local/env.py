@@ -44,29 +44,76 @@ def preflight(project: Project) -> None:
         raise FlotillaError(
             f"the Docker daemon is not reachable: {exc}", hint="run `bash scripts/dockerd.sh`"
         ) from None
+    from flotilla.deploy.environments import settings_hint
+    from flotilla.local.target import local_environments
+
     cfg = project.config.local
-    ports = {"alb_port": cfg.alb_port, "registry_port": cfg.registry_port}
+    ports = {"flotilla.toml [local].registry_port": cfg.registry_port}
+    for env, port in local_environments(project).items():  # every file valid, or exit 2
+        own = settings_file_sets_port(project, env)
+        where = f"{settings_hint(env)}: alb_port" if own else "flotilla.toml [local].alb_port"
+        ports[where] = port
     if not is_up(f"http://127.0.0.1:{cfg.emulator_port}"):
-        ports["emulator_port"] = cfg.emulator_port
+        ports["flotilla.toml [local].emulator_port"] = cfg.emulator_port
     for key, port in ports.items():
         if _port_busy(port):
             other = holder(port)
             if other is not None:
                 raise UsageError(
-                    f"flotilla.toml [local].{key} = {port}: 127.0.0.1:{port} is held by the "
+                    f"{key} = {port}: 127.0.0.1:{port} is held by the "
                     f"local environment of Flotilla project {other.project!r} "
                     f"(started from {other.root})",
                     hint="stop it there (`flotilla local down`), or choose other ports here",
                 )
             raise UsageError(
-                f"flotilla.toml [local].{key} = {port}: port 127.0.0.1:{port} is already in use",
-                hint="stop what listens there, or choose another port in flotilla.toml",
+                f"{key} = {port}: port 127.0.0.1:{port} is already in use",
+                hint="stop what listens there, or choose another port there",
             )
 
 
+def settings_file_sets_port(project: Project, env: str) -> bool:
+    from flotilla.deploy.environments import load_all
+
+    found = load_all(project).get(env)
+    return found is not None and found.spec.alb_port is not None
+
+
+def _wait_lanes(project: Project, paths: LocalPaths, timeout: float) -> None:
+    """A running daemon picks up new local environment files within a tick: wait for each
+    one's ALB (bounded), so that `up` after `env new` returns with every one serving."""
+    from flotilla.local.target import local_environments
+
+    envs = local_environments(project)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        missing = [e for e in envs if not paths.of(e).status.exists()]
+        if not missing:
+            claim(project, paths.root)
+            return
+        time.sleep(0.2)
+    raise FlotillaError(
+        f"local environment {', '.join(missing)} did not start its ALB within "
+        f"{timeout:.0f}s; see {paths.log}"
+    )
+
+
+def statuses(project: Project) -> dict[str, dict[str, Any]]:
+    """Each running local environment's status record, by name."""
+    from flotilla.local.target import local_environments
+
+    paths = local_paths(project)
+    found = {}
+    for env in local_environments(project):
+        with contextlib.suppress(OSError, ValueError):
+            found[env] = dict(read_json(paths.of(env).status))
+    return found
+
+
 def up(project: Project, timeout: float = 90.0) -> dict[str, Any]:
+    """Start the daemon (idempotent); the default environment's status record."""
     paths = local_paths(project)
     if daemon_pid(paths) and paths.status.exists():
+        _wait_lanes(project, paths, 30.0)
         return dict(read_json(paths.status))
     preflight(project)
     paths.dir.mkdir(parents=True, exist_ok=True)
@@ -87,7 +134,7 @@ def up(project: Project, timeout: float = 90.0) -> dict[str, Any]:
             tail = paths.log.read_text(errors="replace").splitlines()[-15:]
             raise FlotillaError("the local environment did not start:\n" + "\n".join(tail))
         if paths.status.exists():
-            claim(project, project.root)
+            _wait_lanes(project, paths, max(1.0, deadline - time.monotonic()))
             return dict(read_json(paths.status))
         time.sleep(0.2)
     down(project)
@@ -100,9 +147,9 @@ def down(project: Project, timeout: float = 120.0) -> bool:
     """Stop the daemon (it stops its containers, ALB, registry, emulator). False if none ran."""
     paths = local_paths(project)
     children: list[int] = []
-    if paths.status.exists():
-        with contextlib.suppress(ValueError):
-            children = list(read_json(paths.status).get("children", []))
+    for status in [paths.status, *paths.dir.glob("envs/*/status.json")]:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            children += list(read_json(status).get("children", []))
     pid = daemon_pid(paths)
     if pid:
         stop_pid(pid, timeout)
@@ -113,6 +160,8 @@ def down(project: Project, timeout: float = 120.0) -> bool:
     _remove_containers(paths)
     paths.pid.unlink(missing_ok=True)
     paths.status.unlink(missing_ok=True)
+    for status in paths.dir.glob("envs/*/status.json"):
+        status.unlink(missing_ok=True)
     unclaim(project, paths.root)
     return pid is not None
 

@@ -19,13 +19,29 @@ if TYPE_CHECKING:
 LABEL = "flotilla.local"  # every container the local runtime starts carries it
 
 
+DEFAULT_ENV = "local"  # the local environment flotilla.toml's [local].alb_port serves
+
+
 @dataclass(frozen=True)
 class LocalPaths:
+    """One local environment's run state. The daemon, emulator and registry are shared by
+    every local environment of the checkout (`dir`); each has its own status and ALB
+    (`env_dir`: `dir` itself for the default environment, `dir/envs/<env>` for others)."""
+
     root: Path  # the project root
+    env: str = DEFAULT_ENV
 
     @property
     def dir(self) -> Path:
         return self.root / ".flotilla" / "local"
+
+    @property
+    def env_dir(self) -> Path:
+        return self.dir if self.env == DEFAULT_ENV else self.dir / "envs" / self.env
+
+    def of(self, env: str) -> LocalPaths:
+        """Another local environment's paths, in the same checkout."""
+        return LocalPaths(self.root, env)
 
     @property
     def pid(self) -> Path:
@@ -33,7 +49,7 @@ class LocalPaths:
 
     @property
     def status(self) -> Path:
-        return self.dir / "status.json"
+        return self.env_dir / "status.json"
 
     @property
     def log(self) -> Path:
@@ -45,28 +61,28 @@ class LocalPaths:
 
     @property
     def haproxy_cfg(self) -> Path:
-        return self.dir / "haproxy.cfg"
+        return self.env_dir / "haproxy.cfg"
 
     @property
     def haproxy_state(self) -> Path:
-        return self.dir / "haproxy.state"
+        return self.env_dir / "haproxy.state"
 
     @property
     def haproxy_log(self) -> Path:
-        return self.dir / "haproxy.log"
+        return self.env_dir / "haproxy.log"
 
     @property
     def haproxy_sock(self) -> Path:
-        return self.dir / "haproxy.sock"
+        return self.env_dir / "haproxy.sock"
 
     @property
     def haproxy_master(self) -> Path:
-        return self.dir / "haproxy-master.sock"
+        return self.env_dir / "haproxy-master.sock"
 
     @property
     def crash_logs(self) -> Path:
         """Failed tasks' last logs, kept until the service's next deployment."""
-        return self.root / "build" / "local" / "logs"
+        return self.root / "build" / self.env / "logs"
 
     @property
     def env_id(self) -> str:
@@ -94,8 +110,10 @@ def ports_dir() -> Path:
 
 
 def _ports(project: Project) -> list[int]:
+    from flotilla.local.target import local_environments
+
     cfg = project.config.local
-    return [cfg.emulator_port, cfg.registry_port, cfg.alb_port]
+    return [cfg.emulator_port, cfg.registry_port, *local_environments(project).values()]
 
 
 @dataclass(frozen=True)
@@ -134,13 +152,13 @@ def unclaim(project: Project, root: Path) -> None:
             continue
 
 
-def local_paths(project: Project) -> LocalPaths:
-    """The run state of `project`'s local environment: this checkout's, or, when another
+def local_paths(project: Project, env: str = DEFAULT_ENV) -> LocalPaths:
+    """The run state of `project`'s local environment `env`: this checkout's, or, when another
     checkout of the same project runs it on these ports, that one's."""
-    own = LocalPaths(project.root)
+    own = LocalPaths(project.root, env)
     if own.pid.exists():
         return own
     found = holder(project.config.local.emulator_port)
     if found and found.project == project.name and found.root != project.root:
-        return LocalPaths(found.root)
+        return LocalPaths(found.root, env)
     return own

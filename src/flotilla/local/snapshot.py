@@ -197,3 +197,33 @@ def read(cl: dict[str, Any], td_cache: dict[str, dict[str, Any]]) -> Snapshot:
     read_ecs(cl["ecs"], snap, td_cache)
     read_elb(cl["elbv2"], snap)
     return snap
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the emulator one local environment runs.
+
+    An environment other than the default claims the cluster and load balancer named
+    `<project>-<env>` (Terraform's names). The default one runs everything no other claims, so
+    that resources made by hand or by tests keep working."""
+
+    claims: frozenset[str] = frozenset()  # empty: the default environment
+    others: frozenset[str] = frozenset()  # what the other environments claim
+
+    def owns(self, name: str) -> bool:
+        return name in self.claims if self.claims else name not in self.others
+
+    def of(self, snap: Snapshot) -> Snapshot:
+        part = Snapshot(
+            services={k: s for k, s in snap.services.items() if self.owns(s.cluster)},
+            listeners=[li for li in snap.listeners if self.owns(li.lb_name)],
+        )
+        mine = {s.target_group for s in part.services.values()}
+        mine |= {r.target_group for li in part.listeners for r in li.rules}
+        theirs = {s.target_group for s in snap.services.values() if not self.owns(s.cluster)}
+        theirs |= {r.target_group for li in snap.listeners if not self.owns(li.lb_name)
+                   for r in li.rules}  # fmt: skip
+        for arn, tg in snap.target_groups.items():
+            if arn in mine or (not self.claims and arn not in theirs):
+                part.target_groups[arn] = tg
+        return part

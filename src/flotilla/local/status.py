@@ -8,7 +8,7 @@ from typing import Any
 from flotilla.deploy.status import FailedTask, ServiceStatus, TargetHealth
 from flotilla.errors import FlotillaError
 from flotilla.local import crashlogs, record
-from flotilla.local.paths import LocalPaths, local_paths
+from flotilla.local.paths import DEFAULT_ENV, LocalPaths, local_paths
 from flotilla.local.record import StatusRecord
 from flotilla.project import Project, load_project
 
@@ -87,5 +87,5 @@ class LocalStatusSource:
         return crashlogs.failed(self.paths.crash_logs, service)
 
 
-def source(project: Project | None = None) -> LocalStatusSource:
-    return LocalStatusSource(local_paths(project or load_project()))
+def source(project: Project | None = None, env: str = DEFAULT_ENV) -> LocalStatusSource:
+    return LocalStatusSource(local_paths(project or load_project(), env))
