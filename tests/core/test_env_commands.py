@@ -166,6 +166,11 @@ def test_new_from_local_runs_beside_it_on_a_port_of_its_own(root: Path) -> None:
     assert data["state"]["key"] == "shop/dev/terraform.tfstate"
     assert "alb_port = 8081" in r.stdout and "flotilla local up" in r.stdout
     assert "bootstrap" not in r.stdout  # the emulator's bucket is made on the first deploy
+    text = (root / "environments/dev.toml").read_text()
+    assert "flotilla.toml [local]" in text and "[dev]" not in text  # a table's name, kept
+    assert "ENV=dev" in text  # the environment's name in comments, renamed
+    # A value set again keeps its comment.
+    assert "skip_requesting_account_id = false # the emulator answers STS" in text
     r = run(root, "new", "dev2", "--from", "dev")
     assert tomllib.loads((root / "environments/dev2.toml").read_text())["alb_port"] == 8082
     found = listing(root)

@@ -46,7 +46,7 @@ def down_cmd() -> None:
 LOCAL_ENV = typer.Option("local", "--env", "-e", help="A local environment (kind local).")
 
 
-def _local_env(name: str) -> str:
+def _local_env(name: str, hint: str | None = None) -> str:
     """`name`, checked to be an environment that runs on this machine (exit 2 otherwise)."""
     from flotilla.errors import UsageError
     from flotilla.local.target import local_environments
@@ -57,8 +57,7 @@ def _local_env(name: str) -> str:
         raise UsageError(
             f"--env {name}: not a local environment (kind local); allowed: "
             f"{', '.join(sorted(known))}",
-            hint=f"for AWS use CloudWatch Logs (log group /ecs/<project>-{name}/<service>), "
-            "or `--failed` for the failed tasks",
+            hint=hint,
         )
     return name
 
@@ -115,7 +114,9 @@ def logs_cmd(
     if failed:
         show_failed(service, env_name, tail)
         return
-    show(service, follow=follow, tail=tail, env=_local_env(env_name))
+    aws = (f"for AWS use CloudWatch Logs (log group /ecs/<project>-{env_name}/{service}), "
+           "or `--failed` for the failed tasks")  # fmt: skip
+    show(service, follow=follow, tail=tail, env=_local_env(env_name, aws))
 
 
 def show_failed(service: str, env: str, tail: int) -> None:

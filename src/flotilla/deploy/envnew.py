@@ -40,7 +40,7 @@ def _set(lines: list[str], table: str | None, key: str, value: str) -> None:
                 start = i + 1
             continue
         if current == table and re.match(rf"^\s*{key}\s*=", line):
-            lines[i] = f"{key} = {value}"
+            lines[i] = f"{key} = {value}{_comment(line)}"
             return
     if start is None:  # no such table: append it
         lines += ["", f"[{table}]", f"{key} = {value}"]
@@ -51,6 +51,16 @@ def _set(lines: list[str], table: str | None, key: str, value: str) -> None:
     while end > start and not lines[end - 1].strip():
         end -= 1
     lines.insert(end if table else _top_insert(lines), f"{key} = {value}")
+
+
+# A simple value (a string without escapes, or a bare number/boolean) and its comment.
+_TRAILING = re.compile(r'^[^=]*=\s*(?:"[^"\\]*"|[^"#\s]+)(\s+#.*)$')
+
+
+def _comment(line: str) -> str:
+    """The line's trailing `# ...` comment (with its spacing), kept when the value changes."""
+    found = _TRAILING.match(line)
+    return found.group(1) if found else ""
 
 
 def _top_insert(lines: list[str]) -> int:
@@ -180,8 +190,9 @@ def new_environment(
         )
     spec = base.spec
     text = base.path.read_text(encoding="utf-8").splitlines()
-    text = [re.sub(rf"\b{re.escape(source)}\b", name, t) if t.lstrip().startswith("#") else t
-            for t in text]  # fmt: skip
+    # The name in comments, but not a table of flotilla.toml such as `[local]`.
+    word = re.compile(rf"(?<!\[)\b{re.escape(source)}\b(?!\])")
+    text = [word.sub(name, t) if t.lstrip().startswith("#") else t for t in text]
     new_region = region or spec.region
     bucket = f"{project.name}-tfstate-{name}"
     _set(text, None, "name", _quoted(name))
