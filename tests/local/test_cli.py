@@ -49,6 +49,24 @@ def test_up_refuses_a_busy_port_before_starting_anything(tmp_path: Path) -> None
 
 
 @pytest.mark.docker
+def test_up_names_the_environment_file_whose_alb_port_is_busy(tmp_path: Path) -> None:
+    (tmp_path / "flotilla.toml").write_text("")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        (tmp_path / "environments").mkdir()
+        (tmp_path / "environments/qa.toml").write_text(
+            f'name = "qa"\nkind = "local"\nregion = "us-east-1"\nalb_port = {port}\n'
+            '[state]\nbucket = "flotilla-tfstate-qa"\n'
+        )
+        r = run(tmp_path, "local", "up")
+    assert r.returncode == 2, r.stderr
+    assert f"qa.toml: alb_port = {port}" in r.stderr and "already in use" in r.stderr
+    assert not (tmp_path / ".flotilla").exists()  # validated before any side effect
+
+
+@pytest.mark.docker
 def test_up_is_idempotent_and_urls_and_logs_show_services(
     local_env: LocalEnv, echo_image: str
 ) -> None:

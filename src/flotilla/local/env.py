@@ -44,13 +44,14 @@ def preflight(project: Project) -> None:
         raise FlotillaError(
             f"the Docker daemon is not reachable: {exc}", hint="run `bash scripts/dockerd.sh`"
         ) from None
-    from flotilla.deploy.environments import settings_hint
+    from flotilla.deploy.environments import load_all, settings_hint
     from flotilla.local.target import local_environments
 
     cfg = project.config.local
     ports = {"flotilla.toml [local].registry_port": cfg.registry_port}
-    for env, port in local_environments(project).items():  # every file valid, or exit 2
-        own = settings_file_sets_port(project, env)
+    found = load_all(project)  # every file valid, or exit 2
+    for env, port in local_environments(project).items():
+        own = env in found and found[env].spec.alb_port is not None
         where = f"{settings_hint(env)}: alb_port" if own else "flotilla.toml [local].alb_port"
         ports[where] = port
     if not is_up(f"http://127.0.0.1:{cfg.emulator_port}"):
@@ -69,13 +70,6 @@ def preflight(project: Project) -> None:
                 f"{key} = {port}: port 127.0.0.1:{port} is already in use",
                 hint="stop what listens there, or choose another port there",
             )
-
-
-def settings_file_sets_port(project: Project, env: str) -> bool:
-    from flotilla.deploy.environments import load_all
-
-    found = load_all(project).get(env)
-    return found is not None and found.spec.alb_port is not None
 
 
 def _wait_lanes(project: Project, paths: LocalPaths, timeout: float) -> None:
