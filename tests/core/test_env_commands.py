@@ -171,6 +171,9 @@ def test_new_from_local_runs_beside_it_on_a_port_of_its_own(root: Path) -> None:
     assert "ENV=dev" in text  # the environment's name in comments, renamed
     # A value set again keeps its comment.
     assert "skip_requesting_account_id = false # the emulator answers STS" in text
+    shown = run(root, "show", "dev")
+    assert "http://127.0.0.1:8081" in shown.stdout, shown.stderr
+    assert json.loads(run(root, "show", "staging", "--json").stdout)["alb_port"] is None
     r = run(root, "new", "dev2", "--from", "dev")
     assert tomllib.loads((root / "environments/dev2.toml").read_text())["alb_port"] == 8082
     found = listing(root)

@@ -70,6 +70,8 @@ def _print_show(data: dict[str, Any], console: Console) -> None:
         console.print(f"{key:14} {escape(str(value if value is not None else '—'))}")
     role = data["role"]
     console.print(f"{'role':14} {escape(str(role['arn'] or '— (the credentials as they are)'))}")
+    if data["alb_port"] is not None:
+        console.print(f"{'alb':14} http://127.0.0.1:{data['alb_port']}")
     for key in ("promotes_to", "https", "state"):
         console.print(f"{key:14} {escape(json.dumps(data[key]))}", soft_wrap=True)
     images = data["images"]

@@ -110,6 +110,7 @@ def show(project: Project, name: str, released: tuple[datetime | None, str]) -> 
         },
         "https": spec.https_settings(),
         "confirm": spec.confirm,
+        "alb_port": env.alb_port(project.config.local.alb_port),  # kind local: on loopback
         "promotes_to": sorted(n for n, e in found.items() if e.spec.promotes_from == name),
         "images": {  # pushed once to the registry account, pulled from there by the others
             "registry_account": source.spec.account,
