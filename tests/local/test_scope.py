@@ -57,3 +57,13 @@ def test_with_no_other_environment_the_default_serves_all() -> None:
     part = Scope().of(snap)
     assert part.services == snap.services and part.listeners == snap.listeners
     assert part.target_groups == snap.target_groups
+
+
+def test_what_a_removed_environment_left_runs_nowhere() -> None:
+    """qa's file is gone but its cluster and load balancer are still in the emulator: the
+    default environment does not take them over (its ALB would route to them)."""
+    default = Scope(reserved="shop-", own="shop-local")
+    part = default.of(_snapshot())
+    assert sorted(part.services) == ["shop-local/orders", "test/echo"]
+    assert [li.lb_name for li in part.listeners] == ["shop-local"]
+    assert "orders-qa" not in {tg.name for tg in part.target_groups.values()}

@@ -126,10 +126,13 @@ class Daemon:
         for env in [e for e in self.lanes if e not in wanted]:
             log.info("%s: no longer a local environment; stopping its tasks and ALB", env)
             self.lanes.pop(env).stop()
+        default = snapshot.Scope(
+            others=frozenset(claims.values()),
+            reserved=alb_name(self.project.name, ""),
+            own=alb_name(self.project.name, DEFAULT_ENV),
+        )
         for env, port in wanted.items():
-            others = frozenset(v for k, v in claims.items() if k != env)
-            mine = frozenset([claims[env]]) if env in claims else frozenset()
-            scope = snapshot.Scope(mine, frozenset() if mine else others)
+            scope = snapshot.Scope(frozenset([claims[env]])) if env in claims else default
             lane = self.lanes.get(env)
             if lane is not None and lane.port != port:
                 log.info("%s: ALB port %d -> %d", env, lane.port, port)

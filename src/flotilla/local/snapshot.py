@@ -205,13 +205,21 @@ class Scope:
 
     An environment other than the default claims the cluster and load balancer named
     `<project>-<env>` (Terraform's names). The default one runs everything no other claims, so
-    that resources made by hand or by tests keep working."""
+    that resources made by hand or by tests keep working, except another environment's names
+    (`reserved`, its own `own` apart): what an environment whose file was removed left behind
+    runs nowhere, instead of beside the default one's routes."""
 
     claims: frozenset[str] = frozenset()  # empty: the default environment
     others: frozenset[str] = frozenset()  # what the other environments claim
+    reserved: str = ""  # the default one: a name prefix only environments have (`<project>-`)
+    own: str = ""  # the default one's own name under that prefix
 
     def owns(self, name: str) -> bool:
-        return name in self.claims if self.claims else name not in self.others
+        if self.claims:
+            return name in self.claims
+        if self.reserved and name.startswith(self.reserved) and name != self.own:
+            return False
+        return name not in self.others
 
     def of(self, snap: Snapshot) -> Snapshot:
         part = Snapshot(
