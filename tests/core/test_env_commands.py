@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tomllib
@@ -162,9 +163,10 @@ def test_new_from_local_runs_beside_it_on_a_port_of_its_own(root: Path) -> None:
     r = run(root, "new", "dev", "--from", "local")
     assert r.returncode == 0, r.stderr
     data = tomllib.loads((root / "environments/dev.toml").read_text())
-    assert data["kind"] == "local" and data["alb_port"] == 8081  # local's is 8080
+    port = data["alb_port"]  # above local's 8080, and not one something here listens on
+    assert data["kind"] == "local" and port > 8080 and not _listening(port)
     assert data["state"]["key"] == "shop/dev/terraform.tfstate"
-    assert "alb_port = 8081" in r.stdout and "flotilla local up" in r.stdout
+    assert f"alb_port = {port}" in r.stdout and "flotilla local up" in r.stdout
     assert "bootstrap" not in r.stdout  # the emulator's bucket is made on the first deploy
     text = (root / "environments/dev.toml").read_text()
     assert "flotilla.toml [local]" in text and "[dev]" not in text  # a table's name, kept
@@ -172,12 +174,31 @@ def test_new_from_local_runs_beside_it_on_a_port_of_its_own(root: Path) -> None:
     # A value set again keeps its comment.
     assert "skip_requesting_account_id = false # the emulator answers STS" in text
     shown = run(root, "show", "dev")
-    assert "http://127.0.0.1:8081" in shown.stdout, shown.stderr
+    assert f"http://127.0.0.1:{port}" in shown.stdout, shown.stderr
     assert json.loads(run(root, "show", "staging", "--json").stdout)["alb_port"] is None
     r = run(root, "new", "dev2", "--from", "dev")
-    assert tomllib.loads((root / "environments/dev2.toml").read_text())["alb_port"] == 8082
+    assert tomllib.loads((root / "environments/dev2.toml").read_text())["alb_port"] > port
     found = listing(root)
     assert found["dev"]["kind"] == "local" and found["dev2"]["kind"] == "local"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_new_local_skips_a_port_something_listens_on(root: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        # local's ALB port just below it: the next one up is taken by something else.
+        (root / "flotilla.toml").write_text(
+            f'[project]\nname = "shop"\n[local]\nalb_port = {taken - 1}\n'
+        )
+        r = run(root, "new", "dev", "--from", "local")
+    assert r.returncode == 0, r.stderr
+    assert tomllib.loads((root / "environments/dev.toml").read_text())["alb_port"] > taken
 
 
 def test_new_local_from_an_aws_one_keeps_its_terraform_settings(root: Path) -> None:
@@ -185,7 +206,7 @@ def test_new_local_from_an_aws_one_keeps_its_terraform_settings(root: Path) -> N
     assert r.returncode == 0, r.stderr
     data = tomllib.loads((root / "environments/qa.toml").read_text())
     staging = tomllib.loads((root / "environments/staging.toml").read_text())
-    assert data["kind"] == "local" and data["alb_port"] == 8081
+    assert data["kind"] == "local" and data["alb_port"] > 8080
     for key in ("account_id", "role_arn", "domain", "certificate_arn", "allow_http"):
         assert key not in data, key
     assert data["terraform"]["vpc_cidr"] == staging["terraform"]["vpc_cidr"]
