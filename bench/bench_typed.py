@@ -195,10 +195,11 @@ def main() -> int:
         f"`GET /bench{PATH}`: path + list + constrained int parameters, a pydantic model back.",
         "Every variant is served by `flotilla serve` (uvicorn, 1 worker, the same runtime layer);",
         f"wrk -t1 -c{CONNECTIONS}, {ROUNDS} rounds x {SECONDS} s after a {WARMUP_SECONDS} s "
-        "warm-up, variants rotated each round; medians of the rounds. `paired`: the median (and",
-        "range) of the per-round ratios. `instr/req`: callgrind's instructions per request of the",
-        "plugin path in-process (bench/instructions.py); its ratio is b / a, as req/s would be",
-        "with nothing else running.",
+        "warm-up,",
+        "variants rotated each round; medians of the rounds. `paired`: the median (and range) of",
+        "the per-round ratios. `instr/req`: callgrind's instructions per request of the plugin",
+        "path in-process (bench/instructions.py), deterministic; its ratio is b / a, as req/s",
+        "would be with nothing else running.",
         f"Load average (1, 5, 15 min) before: {_load(load_before)}; after: {_load(load_after)} "
         f"({os.cpu_count()} cores, shared).",
         "",
