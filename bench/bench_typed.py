@@ -5,10 +5,17 @@ worker, same runtime layer), loaded with wrk on 127.0.0.1, rounds interleaved:
   targets throughput >= 1.0x, p99 <= 1.05x;
 - typed vs `Request`-style plugin under FastAPI, Flask and Django: reported, and for Flask and
   Django the target is throughput >= 0.9x.
+
+The verdict is on the ratio of the medians. Next to it: the median of the per-round ratios
+(each round runs both variants seconds apart, so a neighbour's load tends to hit both) with
+their range, and, for Flask and Django, callgrind's instructions per request of the plugin
+path in-process (bench.instructions): deterministic, so it shows a change in cost that
+req/s on a shared 2-core machine cannot resolve. Load averages are written with the results.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import sys
@@ -20,10 +27,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from bench import instructions
 from bench.wrk import wrk as run_wrk
 
-ROUNDS = 5
+ROUNDS = 11
 SECONDS = 3
+WARMUP_SECONDS = 1
 CONNECTIONS = 16
 PATH = "/items/abc?tag=x&tag=y&limit=7"
 
@@ -116,12 +125,15 @@ def main() -> int:
         return 1
     console = Console()
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in VARIANTS}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="flotilla-bench-") as tmp, ExitStack() as stack:
         urls = {}
         for name in VARIANTS:
             base, _ = stack.enter_context(serve_process(make_service(Path(tmp), name)))
             urls[name] = f"{base}/bench{PATH}"
         names = list(VARIANTS)
+        for name in names:  # first requests fill per-class caches; not measured
+            run_wrk(urls[name], percentile=99, seconds=WARMUP_SECONDS, connections=CONNECTIONS)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("wrk", total=ROUNDS * len(names))
             for rnd in range(ROUNDS):
@@ -132,6 +144,16 @@ def main() -> int:
                         run_wrk(urls[name], percentile=99, seconds=SECONDS, connections=CONNECTIONS)
                     )
                     progress.advance(task)
+    load_after = os.getloadavg()
+    counted = [n for c in COMPARISONS for n in c[:2] if not n.startswith("fastapi")]
+    instr: dict[str, float] = {}
+    if instructions.available():
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("callgrind", total=len(counted))
+            for name in counted:
+                progress.update(task, description=f"callgrind {name}")
+                instr[name] = instructions.per_request(name)
+                progress.advance(task)
     med = {
         n: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v))
         for n, v in runs.items()
@@ -140,6 +162,8 @@ def main() -> int:
     for variant, baseline, min_rps, max_p99 in COMPARISONS:
         rps_ratio = med[variant][0] / med[baseline][0]
         p99_ratio = med[variant][1] / med[baseline][1]
+        paired = sorted(a[0] / b[0] for a, b in zip(runs[variant], runs[baseline], strict=True))
+        instr_ratio = instr[baseline] / instr[variant] if variant in instr else None
         ok = (min_rps is None or rps_ratio >= min_rps) and (max_p99 is None or p99_ratio <= max_p99)
         target = " / ".join(
             t for t in (
@@ -150,24 +174,38 @@ def main() -> int:
         verdict = "-" if target == "report" else ("yes" if ok else "NO")
         if verdict == "NO":
             missed.append(f"{variant} vs {baseline}")
+        by_instr = "- | -" if instr_ratio is None else (
+            f"{instr[variant]:,.0f} / {instr[baseline]:,.0f} | **{instr_ratio:.3f}**"
+        )  # fmt: skip
         rows.append(
             f"| {variant} vs {baseline} | {med[variant][0]:,.0f} / {med[baseline][0]:,.0f} | "
-            f"**{rps_ratio:.3f}** | {med[variant][1]:.2f} / {med[baseline][1]:.2f} | "
-            f"**{p99_ratio:.3f}** | {target} | {verdict} |"
+            f"**{rps_ratio:.3f}** | {statistics.median(paired):.3f} "
+            f"({paired[0]:.3f}-{paired[-1]:.3f}) | "
+            f"{med[variant][1]:.2f} / {med[baseline][1]:.2f} | **{p99_ratio:.3f}** | "
+            f"{by_instr} | {target} | {verdict} |"
         )
         data[f"{variant} vs {baseline}"] = {
-            "rps_ratio": rps_ratio, "p99_ratio": p99_ratio, "target": target, "met": verdict,
+            "rps_ratio": rps_ratio, "paired_rps_ratios": paired, "p99_ratio": p99_ratio,
+            "instructions_per_request": {n: instr[n] for n in (variant, baseline) if n in instr},
+            "instruction_ratio": instr_ratio, "target": target, "met": verdict,
         }  # fmt: skip
     md = [
         "# Typed handlers: cost vs native FastAPI and vs Request-style handlers",
         "",
         f"`GET /bench{PATH}`: path + list + constrained int parameters, a pydantic model back.",
         "Every variant is served by `flotilla serve` (uvicorn, 1 worker, the same runtime layer);",
-        f"wrk -t1 -c{CONNECTIONS}, {ROUNDS} rounds x {SECONDS} s, variants rotated each round;",
-        "medians of the rounds.",
+        f"wrk -t1 -c{CONNECTIONS}, {ROUNDS} rounds x {SECONDS} s after a {WARMUP_SECONDS} s "
+        "warm-up,",
+        "variants rotated each round; medians of the rounds. `paired`: the median (and range) of",
+        "the per-round ratios. `instr/req`: callgrind's instructions per request of the plugin",
+        "path in-process (bench/instructions.py), deterministic; its ratio is b / a, as req/s",
+        "would be with nothing else running.",
+        f"Load average (1, 5, 15 min) before: {_load(load_before)}; after: {_load(load_after)} "
+        f"({os.cpu_count()} cores, shared).",
         "",
-        "| comparison | req/s (a / b) | ratio | p99 ms (a / b) | ratio | target | met |",
-        "|---|---|---|---|---|---|---|",
+        "| comparison | req/s (a / b) | ratio | paired | p99 ms (a / b) | ratio "
+        "| instr/req (a / b) | ratio | target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         "| variant | median req/s | median p99 ms |",
@@ -177,9 +215,14 @@ def main() -> int:
     if missed:
         md += ["", f"Target missed: {', '.join(missed)} (the machine is shared; see the rounds "
                "in the JSON for the spread)."]  # fmt: skip
-    write("typed_handlers", "\n".join(md), {"variants": runs, "comparisons": data})
+    load = {"before": load_before, "after": load_after}
+    write("typed_handlers", "\n".join(md), {"variants": runs, "comparisons": data, "load": load})
     console.print("\n".join(md))
     return 0
+
+
+def _load(avg: tuple[float, float, float]) -> str:
+    return " / ".join(f"{x:.2f}" for x in avg)
 
 
 if __name__ == "__main__":

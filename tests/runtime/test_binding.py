@@ -7,6 +7,8 @@ from pydantic import BaseModel
 
 from flotilla import Header, Plugin, Query, Request
 from flotilla.runtime.binding import Binding
+from flotilla.runtime.errors import ValidationFailed
+from flotilla.runtime.messages import Headers
 
 
 class Thing(BaseModel):
@@ -60,3 +62,24 @@ def test_two_bodies_and_unresolvable_annotations_are_refused_at_registration() -
 
     with pytest.raises(ValueError, match="define models before the handler"):
         plugin.post("/y")(later)
+
+
+def test_a_query_and_a_header_of_one_wire_name_stay_apart() -> None:
+    """One flat params model: fields are keyed by argument, a 422's loc names the wire."""
+
+    def handler(tag: str = Query(alias="x-tag"), x_tag: int = Header()) -> None: ...
+
+    binding = Binding.build(handler, "/x", [])
+
+    def request(query: str, headers: list[tuple[str, str]]) -> Request:
+        return Request(
+            method="GET", path="/x", path_params={}, query=query, headers=Headers(headers), body=b""
+        )
+
+    assert binding.bind(request("x-tag=q", [("x-tag", "7")])) == {"tag": "q", "x_tag": 7}
+    with pytest.raises(ValidationFailed) as failed:
+        binding.bind(request("", [("x-tag", "seven")]))
+    assert [(f["loc"], f["type"]) for f in failed.value.fields] == [
+        (["query", "x-tag"], "missing"),
+        (["header", "x-tag"], "int_parsing"),
+    ]

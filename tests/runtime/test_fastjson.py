@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    TypeAdapter,
     computed_field,
     field_serializer,
     field_validator,
@@ -242,6 +243,70 @@ def test_a_value_that_does_not_fit_its_field_keeps_the_old_path_and_its_warning(
         assert fastjson.model_json(Item(id="a", tags=[], limit=1)) is not None
 
 
+class Typed(BaseModel):
+    count: int
+    day: dt.date
+    name: str
+    names: list[str] = []
+
+
+class Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("count", True),  # bool is an int subclass
+        ("count", Level.high),  # so is IntEnum
+        ("day", NOW),  # datetime is a date subclass
+        ("name", Text("t")),
+        ("names", ["a", 1]),
+        ("names", ("a",)),
+    ],
+)
+def test_a_value_of_another_type_or_a_subclass_keeps_the_old_path(field: str, value: Any) -> None:
+    model = Typed(count=1, day=dt.date(2026, 1, 2), name="n")
+    setattr(model, field, value)  # no validate_assignment
+    assert fastjson.model_json(model) is None
+    assert fastjson.models_json([model]) is None
+
+
+def test_missing_fields_and_a_model_that_contains_itself_keep_the_old_path() -> None:
+    assert fastjson.model_json(Typed.model_construct(count=1)) is None
+    tree = Tree(label="a")
+    tree.children.append(tree)
+    assert fastjson.model_json(tree) is None
+    with pytest.raises(ValueError, match="Circular reference"):
+        slow(tree)
+
+
+def test_values_are_checked_here_not_by_pydantic_cores_warnings_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """warnings="error" hands the GIL away twice per call (see fastjson): never passed."""
+    seen: list[dict[str, Any]] = []
+
+    class Spy:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def to_json(self, value: Any, **options: Any) -> bytes:
+            seen.append(options)
+            out: bytes = self.real.to_json(value, **options)
+            return out
+
+    class One(BaseModel):
+        name: str
+
+    monkeypatch.setattr(One, "__pydantic_serializer__", Spy(One.__pydantic_serializer__))
+    monkeypatch.setitem(fastjson._list_serializers, One, Spy(TypeAdapter(list[One]).serializer))
+    assert fastjson.model_json(One(name="a")) == b'{"name":"a"}'
+    assert fastjson.models_json([One(name="a"), One(name="b")]) == b'[{"name":"a"},{"name":"b"}]'
+    assert len(seen) == 2
+    assert all(not isinstance(options.get("warnings"), str) for options in seen)
+
+
 def test_a_lone_surrogate_keeps_the_old_path_and_its_error() -> None:
     leaf = Leaf(name="a\ud800b")
     assert fastjson.model_json(leaf) is None
@@ -254,6 +319,12 @@ def test_lists_are_one_array_and_mixed_ones_keep_the_old_path() -> None:
     assert fastjson.models_json(items) == dumps([i.model_dump(mode="json") for i in items])
     assert fastjson.models_json([*items, Floaty(value=1.0)]) is None
     assert fastjson.models_json([*items, {"id": "c"}]) is None
+    for same in ([wide(), wide(choice="s", kind=None, maybe="m")], [Tree(label="t"), TREE]):
+        assert fastjson.models_json(same) == dumps([m.model_dump(mode="json") for m in same])
+    assert fastjson.models_json([*items, Leaf(name="l")]) is None  # two classes, both safe
+
+
+TREE = Tree(label="a", children=[Tree(label="b", children=[Tree(label="c")])])
 
 
 def _old_shape(result: Any, status: int) -> Any:

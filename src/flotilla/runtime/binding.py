@@ -8,9 +8,10 @@ How parameters are bound (see docs/runtime.md):
 - a `Header(...)` default is a header (`x_tenant` reads `X-Tenant`);
 - everything else is a query parameter, a list for `list[...]`.
 
-Path, query and header values are validated in one pydantic call; the body is parsed and
-validated by pydantic from the raw bytes (JSON mode, strict, so the schema says exactly what
-passes). All problems come back together as one 422.
+Path, query and header values are validated in one pydantic call, on one flat model (the
+per-kind models, with the wire names as aliases, are for the OpenAPI document); the body is
+parsed and validated by pydantic from the raw bytes (JSON mode, strict, so the schema says
+exactly what passes). All problems come back together as one 422.
 """
 
 from __future__ import annotations
@@ -67,11 +68,10 @@ class Bound:
     name: str
     wire: str
     many: bool = False
+    key: str = field(init=False, repr=False, compare=False)  # its field in the params models
 
-    @property
-    def key(self) -> str:
-        """Its field in the kind's params model."""
-        return f"p_{self.name}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"p_{self.name}")
 
 
 @dataclass
@@ -94,10 +94,15 @@ class Binding:
     request_args: list[str] = field(default_factory=list)
     fields: dict[str, list[Bound]] = field(default_factory=dict)
     models: dict[str, type[BaseModel]] = field(default_factory=dict)
+    # Validates every path, query and header value at once; its fields are `Bound.key`s.
     params: type[BaseModel] | None = None
     body: Body | None = None
     returns: Any = None  # the return annotation (the response schema), or None
-    _plan: list[_Step] | None = field(default=None, repr=False, compare=False)
+    # Planned at registration: each kind's collector, (argument, params field) pairs, and
+    # each params field's place on the wire for a 422's `loc`.
+    _steps: list[tuple[_Collect, list[Bound]]] = field(default_factory=list, repr=False)
+    _names: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    _where: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @property
     def typed(self) -> bool:
@@ -121,6 +126,7 @@ class Binding:
         binding.returns = None if returns in (None, Any, Response) else returns
         in_path = set(path_params)
         specs: dict[str, dict[str, tuple[Any, FieldInfo]]] = {k: {} for k in KINDS}
+        flat: dict[str, dict[str, tuple[Any, Any]]] = {k: {} for k in KINDS}
         sig = inspect.signature(func)
         untyped = [p for p in sig.parameters.values() if p.name not in hints]
         if len(sig.parameters) == 1 and untyped and untyped[0].name not in in_path:
@@ -157,6 +163,7 @@ class Binding:
             if kind == "header":
                 wire = wire.lower()
             specs[kind][f"p_{p.name}"] = (Annotated[tp, info, Field(alias=wire)], info.default)
+            flat[kind][f"p_{p.name}"] = (Annotated[tp, info], info.default)
             binding.fields.setdefault(kind, []).append(Bound(p.name, wire, is_list(tp)))
         name = f"{func.__name__}_"
         for kind in KINDS:
@@ -165,10 +172,20 @@ class Binding:
                     f"{name}{kind}", __config__=_PARAMS_CONFIG, **specs[kind]
                 )
         if binding.models:
+            # Kinds in KINDS order, parameters in signature order: a 422 lists its fields in
+            # the order the per-kind models (nested in one) gave them.
+            ordered = {key: spec for kind in KINDS for key, spec in flat[kind].items()}
             binding.params = create_model(  # type: ignore[call-overload]
-                f"{name}params", **{k: (m, ...) for k, m in binding.models.items()}
+                f"{name}params", __config__=_PARAMS_CONFIG, **ordered
             )
+            binding._plan()
         return binding
+
+    def _plan(self) -> None:
+        kinds = [k for k in KINDS if k in self.fields]
+        self._steps = [(_COLLECT[kind], self.fields[kind]) for kind in kinds]
+        self._names = [(f.name, f.key) for kind in kinds for f in self.fields[kind]]
+        self._where = {f.key: (kind, f.wire) for kind in kinds for f in self.fields[kind]}
 
     def handler(self) -> Callable[[Request], Any]:
         """What the dispatch calls with the Request: the function itself when it takes only
@@ -176,8 +193,6 @@ class Binding:
         func, status = self.func, self.status
         if not self.typed and status == 200 and len(self.request_args) == 1:
             return func
-        if self.params is not None:
-            self._make_plan()
         bind = self.bind
         if self.is_async:
 
@@ -196,18 +211,17 @@ class Binding:
         kwargs: dict[str, Any] = dict.fromkeys(self.request_args, request)
         problems: list[dict[str, Any]] = []
         if self.params is not None:
-            plan = self._plan or self._make_plan()
-            raw = {kind: collect(fields, request) for kind, collect, fields, _ in plan}
+            raw: dict[str, Any] = {}
+            for collect, fields in self._steps:
+                collect(fields, request, raw)
             try:
                 values = self.params.__pydantic_validator__.validate_python(raw)
             except PydanticError as exc:
-                problems.extend(errors.field_errors(exc.errors()))
+                problems.extend(self._param_errors(exc.errors()))
             else:
                 given = values.__dict__
-                for kind, _, _, keys in plan:
-                    part = given[kind].__dict__
-                    for name, key in keys:
-                        kwargs[name] = part[key]
+                for name, key in self._names:
+                    kwargs[name] = given[key]
         if self.body is not None:
             found, value = self._body(request, problems)
             if found:
@@ -216,13 +230,14 @@ class Binding:
             raise errors.ValidationFailed(problems)
         return kwargs
 
-    def _make_plan(self) -> list[_Step]:
-        """Per kind, once: how its raw values are collected and where its results go."""
-        self._plan = [
-            (kind, _COLLECT[kind], fields, [(f.name, f.key) for f in fields])
-            for kind, fields in self.fields.items()
-        ]
-        return self._plan
+    def _param_errors(self, found: list[Any]) -> list[dict[str, Any]]:
+        """pydantic's errors with each params field's loc as on the wire: `["query", "limit"]`."""
+        out = errors.field_errors(found)
+        for err in out:
+            loc = err["loc"]
+            if loc and loc[0] in self._where:
+                err["loc"] = [*self._where[loc[0]], *loc[1:]]
+        return out
 
     def _body(self, request: Request, problems: list[dict[str, Any]]) -> tuple[bool, Any]:
         body = self.body
@@ -267,39 +282,35 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
-def _collect_path(fields: list[Bound], request: Request) -> dict[str, Any]:
+def _collect_path(fields: list[Bound], request: Request, out: dict[str, Any]) -> None:
     params = request.path_params
-    return {f.wire: params[f.name] for f in fields}
+    for f in fields:
+        out[f.key] = params[f.name]
 
 
-def _collect_query(fields: list[Bound], request: Request) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _collect_query(fields: list[Bound], request: Request, out: dict[str, Any]) -> None:
     query = request.query
     for f in fields:
         if f.many:
             values = query.getlist(f.wire)
             if values:
-                out[f.wire] = values
+                out[f.key] = values
         else:
             value = query.get(f.wire)
             if value is not None:
-                out[f.wire] = value
-    return out
+                out[f.key] = value
 
 
-def _collect_header(fields: list[Bound], request: Request) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _collect_header(fields: list[Bound], request: Request, out: dict[str, Any]) -> None:
     headers = request.headers
     for f in fields:
         value = headers.get(f.wire)
         if value is not None:
-            out[f.wire] = [v.strip() for v in value.split(",")] if f.many else value
-    return out
+            out[f.key] = [v.strip() for v in value.split(",")] if f.many else value
 
 
-_Collect = Callable[[list[Bound], Request], dict[str, Any]]
-# (kind, its collector, its parameters, (argument name, params model field) pairs)
-_Step = tuple[str, _Collect, list[Bound], list[tuple[str, str]]]
+# Puts a kind's raw values into the params model's input, under each field's key.
+_Collect = Callable[[list[Bound], Request, dict[str, Any]], None]
 _COLLECT: dict[str, _Collect] = {
     "path": _collect_path,
     "query": _collect_query,
