@@ -18,12 +18,6 @@ def free_port() -> int:
         return port
 
 
-def listening(port: int) -> bool:
-    """Something on this machine listens on 127.0.0.1:`port`."""
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def stop(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
     """SIGTERM, wait up to `timeout`, then SIGKILL; nothing to do if it already exited."""
     if process is None or process.poll() is not None:

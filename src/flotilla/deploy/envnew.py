@@ -9,13 +9,13 @@ exit 2 with nothing written.
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from flotilla.deploy import environments
 from flotilla.deploy.envmodel import check_account, check_region
 from flotilla.errors import UsageError
-from flotilla.process import listening
 from flotilla.project import Project
 
 _TABLE = re.compile(r"^\s*\[")
@@ -107,9 +107,15 @@ def free_alb_port(project: Project, known: dict[str, environments.Environment]) 
     used = {cfg.emulator_port, cfg.registry_port}
     used |= {p for e in known.values() if (p := e.alb_port(cfg.alb_port)) is not None}
     port = max(used - {cfg.emulator_port, cfg.registry_port}, default=cfg.alb_port - 1) + 1
-    while port in used or listening(port):
+    while port in used or _listening(port):
         port += 1
     return port
+
+
+def _listening(port: int) -> bool:
+    """Something on this machine listens on 127.0.0.1:`port` already."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _to_local(

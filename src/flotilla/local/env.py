@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from typing import Any
 from flotilla.errors import FlotillaError, UsageError
 from flotilla.local.emulator import is_up
 from flotilla.local.paths import LocalPaths, claim, holder, local_paths, read_json, unclaim
-from flotilla.process import alive, listening, stop_pid
+from flotilla.process import alive, stop_pid
 from flotilla.project import Project
 
 
@@ -23,6 +24,11 @@ def daemon_pid(paths: LocalPaths) -> int | None:
     except (OSError, ValueError):
         return None
     return pid if alive(pid) else None
+
+
+def _port_busy(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def preflight(project: Project) -> None:
@@ -51,7 +57,7 @@ def preflight(project: Project) -> None:
     if not is_up(f"http://127.0.0.1:{cfg.emulator_port}"):
         ports["flotilla.toml [local].emulator_port"] = cfg.emulator_port
     for key, port in ports.items():
-        if listening(port):
+        if _port_busy(port):
             other = holder(port)
             if other is not None:
                 raise UsageError(
