@@ -89,7 +89,7 @@ class Daemon:
         self.registry: LocalRegistry | None = None  # shutdown may run before start set it
         self.lanes: dict[str, Lane] = {}
         self.td_cache: dict[str, dict[str, Any]] = {}
-        self.envs_seen: dict[str, int] | None = None  # what refresh() last ran lanes for
+        self.envs_seen: object = None
 
     def start(self) -> None:
         self.emulator.start()

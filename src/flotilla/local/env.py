@@ -141,7 +141,7 @@ def down(project: Project, timeout: float = 120.0) -> bool:
     """Stop the daemon (it stops its containers, ALB, registry, emulator). False if none ran."""
     paths = local_paths(project)
     children: list[int] = []
-    for status in paths.statuses():
+    for status in [paths.status, *paths.dir.glob("envs/*/status.json")]:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             children += list(read_json(status).get("children", []))
     pid = daemon_pid(paths)
@@ -153,7 +153,8 @@ def down(project: Project, timeout: float = 120.0) -> bool:
             os.kill(child, signal.SIGTERM)
     _remove_containers(paths)
     paths.pid.unlink(missing_ok=True)
-    for status in paths.statuses():
+    paths.status.unlink(missing_ok=True)
+    for status in paths.dir.glob("envs/*/status.json"):
         status.unlink(missing_ok=True)
     unclaim(project, paths.root)
     return pid is not None

@@ -39,11 +39,6 @@ class LocalPaths:
     def env_dir(self) -> Path:
         return self.dir if self.env == DEFAULT_ENV else self.dir / "envs" / self.env
 
-    def statuses(self) -> list[Path]:
-        """Every local environment's status record path here, the default's first (read off
-        the disk: one whose file was removed may have left its record)."""
-        return [self.of(DEFAULT_ENV).status, *sorted((self.dir / "envs").glob("*/status.json"))]
-
     def of(self, env: str) -> LocalPaths:
         """Another local environment's paths, in the same checkout."""
         return LocalPaths(self.root, env)
